@@ -1,0 +1,104 @@
+/**
+ * name-addr / addr-spec values of From, To, Contact, Route, Record-Route, Path (RFC 3261 §20, §25.1).
+ */
+import { TOKEN, endOfQuoted, inTable, isLws, quote, skipLws, trimLws } from './chars';
+import { SipParseError } from './errors';
+import { type HeaderParam, findParam, formatHeaderParams, parseHeaderParams } from './header-params';
+import { type SipUri, formatUri, parseUri } from './uri';
+
+export type { HeaderParam } from './header-params';
+
+/** A parsed name-addr or addr-spec with its header parameters. */
+export interface NameAddr {
+  /** Display name, with the quotes and quoted-pairs of a quoted-string undone. */
+  displayName?: string;
+  uri: SipUri;
+  /** Header parameters (e.g. tag, expires, q), in wire order, values as on the wire. */
+  params: HeaderParam[];
+}
+
+/** The parts of a name-addr before its URI is interpreted; any URI scheme is accepted. */
+export interface NameAddrParts {
+  displayName?: string;
+  uriText: string;
+  params: HeaderParam[];
+}
+
+function unescapeQuotedPairs(s: string): string {
+  return s.indexOf('\\') < 0 ? s : s.replace(/\\(.)/gs, '$1');
+}
+
+/**
+ * Splits a name-addr or addr-spec into display name, URI text and header parameters without parsing the
+ * URI. For an addr-spec, the `;` parameters belong to the header (RFC 3261 §20), so the URI ends at the
+ * first `;`.
+ *
+ * @throws SipParseError naming `what` when the structure is malformed.
+ */
+export function splitNameAddr(text: string, what = 'name-addr'): NameAddrParts {
+  let i = skipLws(text, 0);
+  let displayName: string | undefined;
+  const fail = (why: string): SipParseError => new SipParseError(`Bad ${what}: ${why}`, { code: 'bad-header', header: what });
+  if (text.charCodeAt(i) === 34) {
+    const q = endOfQuoted(text, i);
+    if (q < 0) throw fail('unterminated display name');
+    displayName = unescapeQuotedPairs(text.slice(i + 1, q));
+    i = skipLws(text, q + 1);
+    if (text.charCodeAt(i) !== 60) throw fail('"<" expected after display name');
+  } else {
+    // A token display name is tokens separated by LWS; anything else means an addr-spec.
+    let j = i;
+    while (j < text.length && (inTable(TOKEN, text.charCodeAt(j)) || isLws(text.charCodeAt(j)))) j++;
+    if (text.charCodeAt(j) === 60) {
+      const name = trimLws(text.slice(i, j));
+      if (name.length > 0) displayName = name;
+      i = j;
+    }
+  }
+  if (text.charCodeAt(i) === 60) {
+    const close = text.indexOf('>', i + 1);
+    if (close < 0) throw fail('missing ">"');
+    const uriText = text.slice(i + 1, close);
+    const params = parseHeaderParams(text, close + 1, what);
+    return displayName === undefined ? { uriText, params } : { displayName, uriText, params };
+  }
+  let end = i;
+  while (end < text.length && text.charCodeAt(end) !== 59 && !isLws(text.charCodeAt(end))) end++;
+  if (end === i) throw fail('empty');
+  return { uriText: text.slice(i, end), params: parseHeaderParams(text, end, what) };
+}
+
+/**
+ * Parses a name-addr (`"Bob" <sip:bob@example.com>;tag=1`) or addr-spec (`sip:bob@example.com;tag=1`)
+ * whose URI is sip or sips.
+ *
+ * @throws SipParseError when the value or its URI is malformed or not sip/sips.
+ * @example
+ * ```ts
+ * headerParam(parseNameAddr('<sip:a@b>;tag=x'), 'tag'); // 'x'
+ * ```
+ */
+export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
+  const parts = splitNameAddr(text, what);
+  let uri: SipUri;
+  try {
+    uri = parseUri(parts.uriText);
+  } catch (err) {
+    throw new SipParseError(`Bad ${what}: ${(err as SipParseError).reason}`, { code: 'bad-header', header: what, cause: err });
+  }
+  return parts.displayName === undefined ? { uri, params: parts.params } : { displayName: parts.displayName, uri, params: parts.params };
+}
+
+/** Formats a name-addr; the URI is always in angle brackets and a display name always quoted. */
+export function formatNameAddr(na: NameAddr): string {
+  const name = na.displayName === undefined ? '' : quote(na.displayName) + ' ';
+  return name + '<' + formatUri(na.uri) + '>' + formatHeaderParams(na.params);
+}
+
+/**
+ * A header parameter by case-insensitive name: value as on the wire, `null` when present without a value,
+ * `undefined` when absent.
+ */
+export function headerParam(na: { params: readonly HeaderParam[] }, name: string): string | null | undefined {
+  return findParam(na.params, name);
+}

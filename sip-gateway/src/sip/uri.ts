@@ -1,0 +1,289 @@
+/**
+ * SIP and SIPS URIs (RFC 3261 §19.1): parsing, formatting and the comparison rules of §19.1.4.
+ */
+import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, inTable, isHex, parseDigits } from './chars';
+import { SipParseError } from './errors';
+
+/** A URI parameter, in wire order; `value` is undefined for a flag such as `;lr`. */
+export interface UriParam {
+  name: string;
+  value?: string;
+}
+
+/** A parsed `sip:` or `sips:` URI. Texts are kept as on the wire (escaped, original case). */
+export interface SipUri {
+  scheme: 'sip' | 'sips';
+  /** User part as on the wire, still %-escaped; see {@link unescapeUriPart}. */
+  user?: string;
+  password?: string;
+  /** Host name, IPv4 address, or IPv6 reference including its brackets. */
+  host: string;
+  port?: number;
+  params: UriParam[];
+  /** Everything after `?`, without the `?`. */
+  headers?: string;
+}
+
+/** A URI of another scheme (e.g. `tel:`), kept opaque (RFC 3261 §19.1.1 absoluteURI). */
+export interface AbsoluteUri {
+  scheme: string;
+  opaque: string;
+}
+
+function bad(text: string, why: string): SipParseError {
+  return new SipParseError(`Bad URI (${why}): ${text.length > 80 ? text.slice(0, 80) + '…' : text}`, { code: 'bad-uri' });
+}
+
+/** True when the text starts with `sip:` or `sips:` (any case). */
+export function isSipUriText(text: string): boolean {
+  const c = text.indexOf(':');
+  if (c !== 3 && c !== 4) return false;
+  const scheme = text.slice(0, c).toLowerCase();
+  return scheme === 'sip' || scheme === 'sips';
+}
+
+/**
+ * Parses an absolute URI of any scheme without interpreting it: `scheme ":" opaque`, with no
+ * whitespace, quotes or angle brackets (RFC 3261 §25.1 absoluteURI, RFC 2396 §3.1).
+ *
+ * @throws SipParseError when the text is not an absolute URI.
+ */
+export function parseAbsoluteUri(text: string): AbsoluteUri {
+  const c = text.indexOf(':');
+  if (c <= 0) throw bad(text, 'no scheme');
+  const first = text.charCodeAt(0) | 0x20;
+  if (first < 97 || first > 122) throw bad(text, 'scheme');
+  for (let i = 1; i < c; i++) {
+    const ch = text.charCodeAt(i);
+    const alpha = (ch | 0x20) >= 97 && (ch | 0x20) <= 122;
+    if (!alpha && !(ch >= 48 && ch <= 57) && ch !== 43 && ch !== 45 && ch !== 46) throw bad(text, 'scheme');
+  }
+  if (c === text.length - 1) throw bad(text, 'empty');
+  for (let i = c + 1; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch <= 32 || ch >= 127 || ch === 34 || ch === 60 || ch === 62) throw bad(text, 'character');
+    if (ch === 37 && !(isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2)))) throw bad(text, 'escape');
+  }
+  return { scheme: text.slice(0, c).toLowerCase(), opaque: text.slice(c + 1) };
+}
+
+function parseHost(text: string, host: string): void {
+  if (host.length === 0) throw bad(text, 'empty host');
+  if (host.charCodeAt(0) === 91) {
+    if (host.charCodeAt(host.length - 1) !== 93 || host.length < 4) throw bad(text, 'IPv6 reference');
+    const inner = host.slice(1, -1);
+    if (!allIn(IPV6, inner) || inner.indexOf(':') < 0 || inner.indexOf('%') >= 0) throw bad(text, 'IPv6 reference');
+    for (let i = 0; i < inner.length; i++) {
+      const ch = inner.charCodeAt(i);
+      if (ch !== 58 && ch !== 46 && !isHex(ch)) throw bad(text, 'IPv6 reference');
+    }
+    return;
+  }
+  for (let i = 0; i < host.length; i++) {
+    if (!inTable(HOST, host.charCodeAt(i))) throw bad(text, 'host');
+  }
+  // hostname: labels of alphanum and "-", not starting or ending with "-" (RFC 3261 §25.1).
+  const labels = host.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (label.length === 0) {
+      if (i === labels.length - 1 && i > 0) continue; // a fully qualified name may end with "."
+      throw bad(text, 'host');
+    }
+    if (label.charCodeAt(0) === 45 || label.charCodeAt(label.length - 1) === 45) throw bad(text, 'host');
+  }
+}
+
+/**
+ * Parses a `sip:` or `sips:` URI (RFC 3261 §19.1.1). The scheme is case-insensitive; everything
+ * else keeps its case and escaping.
+ *
+ * @throws SipParseError for another scheme or a malformed URI.
+ * @example
+ * ```ts
+ * parseUri('sip:alice@example.com:5070;transport=tcp').port; // 5070
+ * ```
+ */
+export function parseUri(text: string): SipUri {
+  const colon = text.indexOf(':');
+  if (colon !== 3 && colon !== 4) throw bad(text, 'scheme');
+  const schemeText = text.slice(0, colon).toLowerCase();
+  if (schemeText !== 'sip' && schemeText !== 'sips') throw bad(text, 'scheme');
+  const scheme: 'sip' | 'sips' = schemeText;
+  let i = colon + 1;
+  const uri: SipUri = { scheme, host: '', params: [] };
+
+  // userinfo ends at the first "@": it cannot appear unescaped in user, password, host or params.
+  const at = text.indexOf('@', i);
+  if (at >= 0) {
+    const userinfo = text.slice(i, at);
+    const pc = userinfo.indexOf(':');
+    const user = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
+    if (user.length === 0 || !allIn(USER, user)) throw bad(text, 'user');
+    uri.user = user;
+    if (pc >= 0) {
+      const password = userinfo.slice(pc + 1);
+      if (!allIn(PASSWORD, password)) throw bad(text, 'password');
+      uri.password = password;
+    }
+    i = at + 1;
+  }
+
+  // hostport
+  let end = i;
+  if (text.charCodeAt(i) === 91) {
+    end = text.indexOf(']', i);
+    if (end < 0) throw bad(text, 'IPv6 reference');
+    end++;
+  } else {
+    while (end < text.length) {
+      const ch = text.charCodeAt(end);
+      if (ch === 58 || ch === 59 || ch === 63) break;
+      end++;
+    }
+  }
+  const host = text.slice(i, end);
+  parseHost(text, host);
+  uri.host = host;
+  i = end;
+  if (text.charCodeAt(i) === 58) {
+    let pe = i + 1;
+    while (pe < text.length && text.charCodeAt(pe) !== 59 && text.charCodeAt(pe) !== 63) pe++;
+    const port = parseDigits(text.slice(i + 1, pe), 5);
+    if (port < 0 || port > 65535) throw bad(text, 'port');
+    uri.port = port;
+    i = pe;
+  }
+
+  // uri-parameters
+  while (text.charCodeAt(i) === 59) {
+    let pe = i + 1;
+    while (pe < text.length && text.charCodeAt(pe) !== 59 && text.charCodeAt(pe) !== 63) pe++;
+    const param = text.slice(i + 1, pe);
+    const eq = param.indexOf('=');
+    const name = eq >= 0 ? param.slice(0, eq) : param;
+    if (name.length === 0 || !allIn(PARAM, name)) throw bad(text, 'parameter');
+    if (eq >= 0) {
+      const value = param.slice(eq + 1);
+      if (value.length === 0 || !allIn(PARAM, value)) throw bad(text, 'parameter');
+      uri.params.push({ name, value });
+    } else {
+      uri.params.push({ name });
+    }
+    i = pe;
+  }
+
+  // headers = "?" header *( "&" header )
+  if (text.charCodeAt(i) === 63) {
+    const headers = text.slice(i + 1);
+    for (const h of headers.split('&')) {
+      const eq = h.indexOf('=');
+      if (eq <= 0 || !allIn(HNV, h.slice(0, eq)) || !allIn(HNV, h.slice(eq + 1))) throw bad(text, 'headers');
+    }
+    uri.headers = headers;
+    i = text.length;
+  }
+  if (i !== text.length) throw bad(text, 'trailing characters');
+  return uri;
+}
+
+/** Formats a URI back to its wire form; `formatUri(parseUri(s))` is `s` with the scheme lower-cased. */
+export function formatUri(uri: SipUri): string {
+  let s = uri.scheme + ':';
+  if (uri.user !== undefined) {
+    s += uri.user;
+    if (uri.password !== undefined) s += ':' + uri.password;
+    s += '@';
+  }
+  s += uri.host;
+  if (uri.port !== undefined) s += ':' + uri.port;
+  for (const p of uri.params) s += p.value === undefined ? ';' + p.name : ';' + p.name + '=' + p.value;
+  if (uri.headers !== undefined) s += '?' + uri.headers;
+  return s;
+}
+
+/**
+ * A URI parameter by case-insensitive name: its value, `null` when present without a value,
+ * `undefined` when absent.
+ */
+export function uriParam(uri: SipUri, name: string): string | null | undefined {
+  const lower = name.toLowerCase();
+  for (const p of uri.params) {
+    if (p.name.length === lower.length && p.name.toLowerCase() === lower) return p.value ?? null;
+  }
+  return undefined;
+}
+
+/**
+ * Undoes %HH escaping (RFC 3261 §19.1.2). Escaped bytes are decoded as UTF-8; a sequence that is not
+ * valid UTF-8 decodes to U+FFFD, which still compares consistently.
+ */
+export function unescapeUriPart(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37 && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 128) {
+      bytes.push(c);
+    } else {
+      for (const b of Buffer.from(s[i], 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Parameters that, when present in either URI, must be present and equal in both (RFC 3261 §19.1.4). */
+const STRICT_PARAMS = ['user', 'ttl', 'method', 'maddr', 'transport'];
+
+function paramMap(uri: SipUri): Map<string, string | null> {
+  const m = new Map<string, string | null>();
+  for (const p of uri.params) {
+    const name = unescapeUriPart(p.name).toLowerCase();
+    if (!m.has(name)) m.set(name, p.value === undefined ? null : unescapeUriPart(p.value).toLowerCase());
+  }
+  return m;
+}
+
+function headerMap(uri: SipUri): Map<string, string> {
+  const m = new Map<string, string>();
+  if (uri.headers === undefined) return m;
+  for (const h of uri.headers.split('&')) {
+    const eq = h.indexOf('=');
+    m.set(unescapeUriPart(h.slice(0, eq)).toLowerCase(), unescapeUriPart(h.slice(eq + 1)));
+  }
+  return m;
+}
+
+/**
+ * Compares two SIP/SIPS URIs by the rules of RFC 3261 §19.1.4: schemes must match; user and password
+ * compare case-sensitively after unescaping; hosts case-insensitively; an absent port does not match an
+ * explicit one; `user`, `ttl`, `method`, `maddr` and `transport` must match when present in either;
+ * other parameters only when present in both; headers must all match.
+ */
+export function urisEqual(a: SipUri, b: SipUri): boolean {
+  if (a.scheme !== b.scheme) return false;
+  if ((a.user === undefined) !== (b.user === undefined)) return false;
+  if (a.user !== undefined && unescapeUriPart(a.user) !== unescapeUriPart(b.user as string)) return false;
+  if ((a.password === undefined) !== (b.password === undefined)) return false;
+  if (a.password !== undefined && unescapeUriPart(a.password) !== unescapeUriPart(b.password as string)) return false;
+  if (a.host.toLowerCase() !== b.host.toLowerCase()) return false;
+  if (a.port !== b.port) return false;
+  const pa = paramMap(a);
+  const pb = paramMap(b);
+  for (const name of STRICT_PARAMS) {
+    if (pa.get(name) !== pb.get(name)) return false;
+  }
+  for (const [name, value] of pa) {
+    if (pb.has(name) && pb.get(name) !== value) return false;
+  }
+  const ha = headerMap(a);
+  const hb = headerMap(b);
+  if (ha.size !== hb.size) return false;
+  for (const [name, value] of ha) {
+    if (hb.get(name) !== value) return false;
+  }
+  return true;
+}

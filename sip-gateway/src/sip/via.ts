@@ -1,0 +1,108 @@
+/**
+ * The Via header field (RFC 3261 §20.42, §18.2.1; rport from RFC 3581).
+ */
+import { TOKEN, inTable, parseDigits, skipLws } from './chars';
+import { SipParseError } from './errors';
+import { type HeaderParam, findParam, formatHeaderParams, parseHeaderParams } from './header-params';
+
+/**
+ * One via-parm. `params` is the source of truth for formatting; `branch`, `received` and `rport` are
+ * read from it for convenience.
+ */
+export interface Via {
+  /** protocol-name "/" protocol-version, e.g. `SIP/2.0`. */
+  protocol: string;
+  /** Upper-case transport, e.g. `UDP`, `TCP`, `TLS`. */
+  transport: string;
+  /** sent-by host (an IPv6 reference keeps its brackets). */
+  host: string;
+  port?: number;
+  params: HeaderParam[];
+  branch?: string;
+  received?: string;
+  /** RFC 3581: `null` when `;rport` is present without a value. */
+  rport?: number | null;
+}
+
+function fail(why: string): SipParseError {
+  return new SipParseError(`Bad Via header: ${why}`, { code: 'bad-header', header: 'Via' });
+}
+
+function readToken(text: string, i: number): number {
+  while (i < text.length && inTable(TOKEN, text.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Parses one via-parm (a single Via value; split a multi-value field first with `splitHeaderValues`).
+ * LWS is allowed around the `/` of sent-protocol and around `:` of sent-by (RFC 3261 §25.1).
+ *
+ * @throws SipParseError when the value is malformed.
+ * @example
+ * ```ts
+ * parseVia('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776;rport').rport; // null
+ * ```
+ */
+export function parseVia(text: string): Via {
+  let i = skipLws(text, 0);
+  const parts: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    if (k > 0) {
+      if (text.charCodeAt(i) !== 47) throw fail('sent-protocol');
+      i = skipLws(text, i + 1);
+    }
+    const s = i;
+    i = readToken(text, i);
+    if (i === s) throw fail('sent-protocol');
+    parts.push(text.slice(s, i));
+    i = skipLws(text, i);
+  }
+  const hs = i;
+  let host: string;
+  if (text.charCodeAt(i) === 91) {
+    const close = text.indexOf(']', i);
+    if (close < 0) throw fail('IPv6 sent-by');
+    host = text.slice(hs, close + 1);
+    i = close + 1;
+  } else {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 45 || c === 46)) break;
+      i++;
+    }
+    host = text.slice(hs, i);
+  }
+  if (host.length === 0) throw fail('sent-by host');
+  const via: Via = { protocol: parts[0] + '/' + parts[1], transport: parts[2].toUpperCase(), host, params: [] };
+  i = skipLws(text, i);
+  if (text.charCodeAt(i) === 58) {
+    i = skipLws(text, i + 1);
+    const ps = i;
+    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+    const port = parseDigits(text.slice(ps, i), 5);
+    if (port < 0 || port > 65535) throw fail('sent-by port');
+    via.port = port;
+  }
+  via.params = parseHeaderParams(text, i, 'Via');
+  const branch = findParam(via.params, 'branch');
+  if (branch === null) throw fail('branch without value');
+  if (branch !== undefined) via.branch = branch;
+  const received = findParam(via.params, 'received');
+  if (received === null) throw fail('received without value');
+  if (received !== undefined) via.received = received;
+  const rport = findParam(via.params, 'rport');
+  if (rport === null) {
+    via.rport = null;
+  } else if (rport !== undefined) {
+    const n = parseDigits(rport, 5);
+    if (n < 0 || n > 65535) throw fail('rport');
+    via.rport = n;
+  }
+  return via;
+}
+
+/** Formats a Via value from `protocol`, `transport`, `host`, `port` and `params`. */
+export function formatVia(via: Via): string {
+  const port = via.port === undefined ? '' : ':' + via.port;
+  return via.protocol + '/' + via.transport + ' ' + via.host + port + formatHeaderParams(via.params);
+}
