@@ -1,0 +1,87 @@
+/**
+ * Server-side Via handling of a received request (RFC 3261 §18.2.1, RFC 3581 §4) and the choice of
+ * where its responses go (RFC 3261 §18.2.2, RFC 3581 §4). Pure: text in, text out.
+ */
+import { formatVia, parseVia, type Via } from '../sip/via';
+import { defaultPort, isReliable, type Destination, type Flow, type TransportProtocol } from './flow';
+import { findParam, type HeaderParam } from '../sip/header-params';
+
+function setParam(params: HeaderParam[], name: string, value: string): HeaderParam[] {
+  const lower = name.toLowerCase();
+  const index = params.findIndex((param) => param.name.toLowerCase() === lower);
+  if (index < 0) return [...params, { name, value }];
+  const copy = [...params];
+  copy[index] = { name: params[index]!.name, value };
+  return copy;
+}
+
+/**
+ * Stamps the top Via of a received request with where it really came from.
+ *
+ * SPEC PTH-1 applies RFC 3581 to every request: `received` is always set to the source address
+ * (RFC 3581 §4 requires it whenever rport is present; RFC 3261 §18.2.1 when sent-by differs — we
+ * always add it so the stored source is explicit), and an `rport` parameter (with or without value)
+ * gets the source port as its value.
+ *
+ * @throws SipParseError when the Via value is malformed.
+ * @example
+ * stampTopVia('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport', '192.0.2.7', 40000);
+ * // 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=192.0.2.7'
+ */
+export function stampTopVia(viaValue: string, sourceAddress: string, sourcePort: number): string {
+  const via = parseVia(viaValue);
+  let params = setParam(via.params, 'received', sourceAddress);
+  if (via.rport !== undefined) {
+    // RFC 3581 §4: "the server MUST insert ... the source port number of the request" into rport.
+    params = setParam(params, 'rport', String(sourcePort));
+  }
+  return formatVia({ ...via, params });
+}
+
+function viaTransport(via: Via): TransportProtocol | undefined {
+  const transport = via.transport.toLowerCase();
+  return transport === 'udp' || transport === 'tcp' || transport === 'tls' ? transport : undefined;
+}
+
+/** Where to send a response: the request's connection first, else an address (RFC 3261 §18.2.2). */
+export interface ResponseRoute {
+  /** Reliable transports: the connection the request came on, to be tried first. */
+  connectionId?: string;
+  /** UDP: the only target. TCP/TLS: where to connect when the request's connection is gone. */
+  destination: Destination;
+}
+
+/**
+ * Chooses where the responses to a request go, from its (stamped) top Via and its flow.
+ *
+ * RFC 3261 §18.2.2: over a reliable transport the response goes over the connection the request came
+ * on, and if that is gone, to `received` (or sent-by) and the sent-by port. Over UDP: to `maddr` when
+ * present; else RFC 3581 §4: to `received` and the `rport` value when rport is present; else to
+ * `received` and the sent-by port; else to sent-by.
+ *
+ * @throws SipParseError when the Via value is malformed.
+ */
+export function chooseResponseRoute(topViaValue: string, requestFlow: Flow): ResponseRoute {
+  const via = parseVia(topViaValue);
+  const transport = requestFlow.transport;
+  const received = via.received ?? via.host.replace(/^\[(.*)\]$/, '$1');
+  const sentByPort = via.port ?? defaultPort(viaTransport(via) ?? transport);
+  if (isReliable(transport)) {
+    // The rport value is the peer's ephemeral source port of a connection that is gone; a new
+    // connection goes to the sent-by port, where the peer listens.
+    return {
+      connectionId: requestFlow.connectionId,
+      destination: { transport, address: received, port: sentByPort },
+    };
+  }
+  const maddr = findParam(via.params, 'maddr');
+  if (typeof maddr === 'string' && maddr.length > 0) {
+    // RFC 3261 §18.2.2: "the response MUST be forwarded to the address listed there, using the port
+    // indicated in sent-by, or port 5060 if none is present".
+    return { destination: { transport, address: maddr, port: via.port ?? 5060 } };
+  }
+  if (typeof via.rport === 'number') {
+    return { destination: { transport, address: received, port: via.rport } };
+  }
+  return { destination: { transport, address: received, port: sentByPort } };
+}
