@@ -40,8 +40,8 @@ export interface LambdaDecisionInvokerOptions {
   deadlineMs: number;
   /** At most this many invocations in flight (≥ 1). */
   maxConcurrency: number;
-  /** `retryAfter` (CFG-1), seconds, for the failure decision. */
-  retryAfterSec: number;
+  /** `retryAfter` (CFG-1) in ms, for the failure decision. */
+  retryAfterMs: number;
   clock: Clock;
   /** To tags of failure responses; default 12 random hex digits. */
   newToTag?: () => string;
@@ -75,7 +75,7 @@ interface Batch<O extends DecisionOperation = DecisionOperation> {
  * @example
  * const invoker = new LambdaDecisionInvoker({ client: new LambdaClient({}), functionNames: { register: 'mr-register',
  *   'register-reply': 'mr-register', lookup: 'mr-lookup' }, maxBatchSize: 25, maxBatchWaitMs: 5, deadlineMs: 3000,
- *   maxConcurrency: 64, retryAfterSec: 30, clock });
+ *   maxConcurrency: 64, retryAfterMs: 30_000, clock });
  * const decision = await invoker.decideRegister(request);
  */
 export class LambdaDecisionInvoker implements DecisionInvoker {
@@ -207,7 +207,7 @@ export class LambdaDecisionInvoker implements DecisionInvoker {
     for (const item of items) {
       if (item.settled) continue;
       failed += 1;
-      this.settle(item, buildFailureDecision(operation, this.options.retryAfterSec, this.newToTag()));
+      this.settle(item, buildFailureDecision(operation, this.options.retryAfterMs, this.newToTag()));
     }
     if (failed > 0) this.options.metrics?.increment(`decision_failed_${reason}`, failed);
   }

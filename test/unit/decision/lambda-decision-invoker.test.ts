@@ -37,7 +37,7 @@ function sentRequestUris(): string[][] {
 
 const failure500 = {
   kind: 'respond',
-  response: { status: 500, reason: 'Internal Server Error', headers: [['P-Registrar-Error', 'Internal error'], ['Retry-After', '30']], toTag: 'tag1' },
+  response: { status: 500, reason: 'Internal error', headers: [['P-Registrar-Error', 'Internal error'], ['Retry-After', '30']], toTag: 'tag1' },
 };
 
 describe('Class: LambdaDecisionInvoker', () => {
@@ -51,7 +51,7 @@ describe('Class: LambdaDecisionInvoker', () => {
       maxBatchWaitMs: 10,
       deadlineMs: 1000,
       maxConcurrency: 4,
-      retryAfterSec: 30,
+      retryAfterMs: 30_000,
       clock,
       newToTag: () => 'tag1',
       ...overrides,
