@@ -1,0 +1,89 @@
+/**
+ * `npm start` configuration: the JSON file of `--config FILE` with single keys overridden by flags
+ * (SPEC CFG-1, CFG-4), validated by the core's `parseConfig`.
+ *
+ * @example
+ * npm start -- --config mid.json --mode 2 --upstreamUri sip:registrar.example.net --listen udp:127.0.0.10:5060
+ */
+import { ConfigError } from '../../../functions/core/errors';
+import { parseConfig, type MidRegistrarConfig } from '../../../functions/core/config';
+
+/** Keys whose flag value is taken as text as is (a `tokenSecret` of digits stays a string). */
+const TEXT_KEYS = new Set([
+  'upstreamUri', 'upstreamOutboundProxy', 'advertisedUri', 'insertion', 'contactIdIn', 'contactIdParam', 'atEscape',
+  'tooBrief', 'pathMode', 'tokenSecret', 'dataDir',
+]);
+/** Keys holding a list: each flag adds one entry, and the flags replace the file's list. */
+const LIST_KEYS = new Set(['listen', 'trustedUpstreamSources']);
+
+/** The command line, split into the configuration file and the key overrides. */
+export interface CommandLine {
+  configFile?: string;
+  overrides: Record<string, unknown>;
+}
+
+/**
+ * Reads `--config FILE` and `--<key> <value>` / `--<key>=<value>` flags. Numbers, booleans and JSON
+ * objects are decoded (`--mode 2`, `--forceRegistration true`, `--upstreamAuth '{"username":…}'`);
+ * text keys stay text; list keys accumulate.
+ *
+ * @throws ConfigError naming the flag when it has no value or is not of the `--key` form.
+ */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const overrides: Record<string, unknown> = {};
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--') || arg.length === 2) throw new ConfigError(arg, 'expected --key value');
+    const equals = arg.indexOf('=');
+    const key = equals < 0 ? arg.slice(2) : arg.slice(2, equals);
+    let value: string | undefined;
+    if (equals >= 0) value = arg.slice(equals + 1);
+    else {
+      value = argv[i + 1];
+      i += 1;
+    }
+    if (value === undefined) throw new ConfigError(key, 'flag needs a value');
+    if (key === 'config') configFile = value;
+    else if (LIST_KEYS.has(key)) overrides[key] = [...((overrides[key] as string[] | undefined) ?? []), value];
+    else overrides[key] = TEXT_KEYS.has(key) ? value : decodeFlagValue(value);
+  }
+  return { ...(configFile === undefined ? {} : { configFile }), overrides };
+}
+
+/** Numbers, booleans, null, objects and arrays as JSON; anything else as the text itself. */
+function decodeFlagValue(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Builds the validated configuration: file contents (if any), then flag overrides, then `parseConfig`.
+ *
+ * @param readFile - returns the file's text; throws if it cannot be read
+ * @throws ConfigError with a one-line message naming the key (or `config` for an unreadable file)
+ */
+export function loadConfig(argv: readonly string[], readFile: (path: string) => string): MidRegistrarConfig {
+  const { configFile, overrides } = parseCommandLine(argv);
+  let fromFile: unknown = {};
+  if (configFile !== undefined) {
+    let text: string;
+    try {
+      text = readFile(configFile);
+    } catch (error) {
+      throw new ConfigError('config', `cannot read ${configFile}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      fromFile = JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new ConfigError('config', `${configFile} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError('config', `${configFile} must hold a JSON object`);
+    }
+  }
+  return parseConfig({ ...(fromFile as Record<string, unknown>), ...overrides });
+}

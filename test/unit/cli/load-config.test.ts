@@ -1,0 +1,90 @@
+import { ConfigError } from '../../../functions/core/errors';
+import { loadConfig, parseCommandLine } from '../../../sip-gateway/src/cli/load-config';
+
+const files: Record<string, string> = {
+  'mid.json': JSON.stringify({ mode: 1, upstreamUri: 'sip:registrar.example.net', cseqDelay: 25, listen: ['udp:127.0.0.1:5060'] }),
+  'broken.json': '{"mode": 1,',
+};
+const readFile = (path: string): string => {
+  const text = files[path];
+  if (text === undefined) throw new Error('ENOENT');
+  return text;
+};
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Function: parseCommandLine', () => {
+  it('CFG-4: decodes numbers and booleans, keeps text keys as text, accumulates list keys', () => {
+    // Act
+    const line = parseCommandLine([
+      '--config', 'mid.json', '--mode', '2', '--forceRegistration=true', '--tokenSecret', '1234',
+      '--listen', 'udp:127.0.0.10:5060', '--listen', 'tcp:127.0.0.10:5060',
+    ]);
+
+    // Assess
+    expect(line).toEqual({
+      configFile: 'mid.json',
+      overrides: { mode: 2, forceRegistration: true, tokenSecret: '1234', listen: ['udp:127.0.0.10:5060', 'tcp:127.0.0.10:5060'] },
+    });
+  });
+
+  it('CFG-4: a flag without value is refused naming the key', () => {
+    // Act
+    const error = configErrorOf(() => parseCommandLine(['--mode']));
+
+    // Assess
+    expect(error.key).toBe('mode');
+  });
+});
+
+describe('Function: loadConfig', () => {
+  it('CFG-4: the JSON file configures, flags override single keys', () => {
+    // Act
+    const config = loadConfig(['--config', 'mid.json', '--mode', '2', '--upstreamUri', 'sip:other.example.net'], readFile);
+
+    // Assess
+    expect(config).toMatchObject({ mode: 2, upstreamUri: 'sip:other.example.net', cseqDelayMs: 25_000 });
+    expect(config.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
+  });
+
+  it('CFG-1: upstreamUri is required', () => {
+    // Act
+    const error = configErrorOf(() => loadConfig(['--mode', '1'], readFile));
+
+    // Assess
+    expect(error.key).toBe('upstreamUri');
+  });
+
+  it('CFG-4: an unknown key fails naming it', () => {
+    // Act
+    const error = configErrorOf(() => loadConfig(['--config', 'mid.json', '--colour', 'blue'], readFile));
+
+    // Assess
+    expect(error.key).toBe('colour');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('CFG-2: a bad value from a flag fails naming the key', () => {
+    // Act
+    const error = configErrorOf(() => loadConfig(['--config', 'mid.json', '--mode', '3'], readFile));
+
+    // Assess
+    expect(error.key).toBe('mode');
+  });
+
+  it.each([['missing.json'], ['broken.json']])('CFG-4: an unreadable or invalid file %s fails naming config', (file) => {
+    // Act
+    const error = configErrorOf(() => loadConfig(['--config', file], readFile));
+
+    // Assess
+    expect(error.key).toBe('config');
+  });
+});
