@@ -1,0 +1,651 @@
+/**
+ * The RFC 3261 §17 transaction layer: matches messages to transactions (§17.1.3, §17.2.3), runs the pure FSMs
+ * and executes their actions with an injected {@link Clock} and send function.
+ *
+ * @remarks
+ * Caps (so nothing leaks, whatever the peers and the TU do):
+ * - A server transaction whose TU has not given a final response after `nonInviteServerTuTimeoutMs` (default
+ *   64·T1, when the client has given up anyway) or `inviteServerTuTimeoutMs` (default 300 s, above the proxy's
+ *   180 s Timer C) is answered by the layer (default 408 Request Timeout, replaceable through
+ *   `createTuTimeoutResponse`) and the listener's `onTuTimeout` is called; later TU responses are discarded.
+ * - An INVITE client transaction still without a final response after `inviteClientTimeoutMs` (default 300 s)
+ *   reports a timeout to its TU and ends (RFC 3261 gives Proceeding no timer; Timer C is the proxy's).
+ * - Every transaction also has a hard lifetime cap ({@link TransactionLayer.lifetimeCapMs}): the longest path
+ *   through its FSM under the caps above plus `lifetimeMarginMs`. Reaching it forcibly ends the transaction and
+ *   counts a `forcedTerminations`; a correct FSM never gets there.
+ *
+ * TU notifications (responses, timeouts, transport errors) are made after the actions of the step that caused
+ * them have all run, so the TU may call back into the layer from its callbacks.
+ */
+import type { Clock, TimerHandle } from './clock';
+import { InvalidTimerSettingsError, InvalidTransactionRequestError, TransactionError } from './errors';
+import { inviteClientFsm } from './invite-client-fsm';
+import { inviteServerFsm } from './invite-server-fsm';
+import { nonInviteClientFsm } from './non-invite-client-fsm';
+import { nonInviteServerFsm } from './non-invite-server-fsm';
+import { DEFAULT_TIMER_SETTINGS, deriveTimers, type DerivedTimers, type TimerSettings } from './timer-settings';
+import { clientTransactionKey, hasMagicCookie, serverTransactionKey } from './transaction-key';
+import type {
+  FsmStep,
+  TimerName,
+  TransactionAction,
+  TransactionCodec,
+  TransactionEvent,
+  TransactionKind,
+  TransactionMessage,
+  TransactionStateName,
+} from './types';
+
+/** A transaction as the TU sees it. `T` is the transport's opaque target (flow or destination). */
+export interface Transaction<M, T> {
+  /** Unique within the layer, increasing. */
+  readonly id: number;
+  readonly kind: TransactionKind;
+  /** The request that created the transaction. */
+  readonly request: M;
+  /** Where responses (server) or requests (client) are sent. */
+  readonly target: T;
+  readonly isReliable: boolean;
+  readonly createdAtMs: number;
+  /** The current RFC state. */
+  readonly state: TransactionStateName;
+}
+
+/** Callbacks of a client transaction's TU. */
+export interface ClientTransactionCallbacks<M, T> {
+  /** A response passed up by the FSM (1xx, the final response, and in Accepted every 2xx). */
+  onResponse(response: M, transaction: Transaction<M, T>): void;
+  /** Timer B/F fired, or the INVITE client cap was reached, without a final response. */
+  onTimeout?(transaction: Transaction<M, T>): void;
+  onTransportError?(transaction: Transaction<M, T>): void;
+  onTerminated?(transaction: Transaction<M, T>): void;
+}
+
+/** Notifications about server transactions, for the TU. All optional. */
+export interface ServerTransactionListener<M, T> {
+  /** The layer answered because the TU did not answer within its cap; later `respond` calls are discarded. */
+  onTuTimeout?(transaction: Transaction<M, T>): void;
+  /** Timer H fired: the ACK for a non-2xx final response never came (§17.2.1). */
+  onTimeout?(transaction: Transaction<M, T>): void;
+  onTransportError?(transaction: Transaction<M, T>): void;
+  onTerminated?(transaction: Transaction<M, T>): void;
+}
+
+/** Caps on how long the layer waits for others. See the module remarks. */
+export interface TransactionLimits {
+  /** Default 64·T1. */
+  readonly nonInviteServerTuTimeoutMs: number;
+  /** Default 300 s. */
+  readonly inviteServerTuTimeoutMs: number;
+  /** Default 300 s. */
+  readonly inviteClientTimeoutMs: number;
+  /** Added to the longest FSM path to make the hard lifetime cap. Default T4. */
+  readonly lifetimeMarginMs: number;
+}
+
+/** Construction options of a {@link TransactionLayer}. */
+export interface TransactionLayerOptions<M, T> {
+  readonly clock: Clock;
+  /** Hands a message to the transport. Throwing reports a transport error to the transaction (§17.1.4, §17.2.4). */
+  readonly send: (message: M, target: T) => void;
+  readonly codec: TransactionCodec<M>;
+  /** Default {@link DEFAULT_TIMER_SETTINGS}. */
+  readonly timers?: TimerSettings;
+  readonly limits?: Partial<TransactionLimits>;
+  /**
+   * Whether INVITE server transactions send 100 Trying at once (§17.2.1). Default true; set false when the TU
+   * always sends its own provisional response within 200 ms.
+   */
+  readonly sendTryingForInvite?: boolean;
+  /** The layer's own answer when a TU does not answer in time. Default: 408 Request Timeout. */
+  readonly createTuTimeoutResponse?: (request: M) => M;
+  readonly serverListener?: ServerTransactionListener<M, T>;
+}
+
+/** Outcome of {@link TransactionLayer.receiveRequest}. */
+export type ReceiveRequestResult<M, T> =
+  /**
+   * A new server transaction: the TU must handle its request and eventually call `respond`. For a CANCEL,
+   * `cancels` is the INVITE server transaction it targets (§9.2), if any.
+   */
+  | { readonly kind: 'new'; readonly transaction: Transaction<M, T>; readonly cancels?: Transaction<M, T> }
+  /** Handled inside an existing transaction (retransmission, ACK for a non-2xx): nothing for the TU. */
+  | { readonly kind: 'absorbed'; readonly transaction: Transaction<M, T> }
+  /**
+   * No transaction applies and the TU routes the request statelessly: an ACK matching no transaction (the ACK
+   * for a 2xx), or an ACK an Accepted INVITE transaction passes up (RFC 6026 §7.1), named in `transaction`.
+   */
+  | { readonly kind: 'stateless'; readonly transaction?: Transaction<M, T> };
+
+/** Outcome of {@link TransactionLayer.receiveResponse}. */
+export type ReceiveResponseResult<M, T> =
+  | { readonly kind: 'matched'; readonly transaction: Transaction<M, T> }
+  /** §17.1.3: no client transaction matches; a proxy forwards it statelessly (§16.7) or drops it. */
+  | { readonly kind: 'stateless' };
+
+/** Outcome of {@link TransactionLayer.cancel}. */
+export type CancelResult<M, T> =
+  | { readonly kind: 'sent'; readonly transaction: Transaction<M, T> }
+  /** §9.1: no provisional response yet; the CANCEL goes out when the first one arrives. */
+  | { readonly kind: 'deferred' }
+  /** A final response arrived, or a CANCEL was already requested: nothing is sent. */
+  | { readonly kind: 'not-sent' };
+
+/** Counters for tests and metrics. */
+export interface TransactionLayerStats {
+  readonly clientTransactions: number;
+  readonly serverTransactions: number;
+  readonly created: number;
+  readonly terminated: number;
+  /** Transactions ended by the hard lifetime cap (should stay 0). */
+  readonly forcedTerminations: number;
+}
+
+/** A running FSM bound to its context. */
+interface Machine<M> {
+  readonly stateName: TransactionStateName;
+  start(): readonly TransactionAction<M>[];
+  step(event: TransactionEvent<M>): readonly TransactionAction<M>[];
+}
+
+type LayerTimer = TimerName | 'tu-cap' | 'invite-client-cap' | 'lifetime';
+
+type Notice<M> =
+  | { readonly kind: 'deliver-to-tu'; readonly message: M }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'transport-error' }
+  | { readonly kind: 'terminated' };
+
+type CancelState = 'none' | 'deferred' | 'done';
+
+/** What one dispatch produced: messages passed to the TU, and whether the watched message was sent. */
+interface StepOutcome<M> {
+  readonly delivered: M[];
+  readonly watchedSent: boolean;
+}
+
+class TransactionRecord<M, T> implements Transaction<M, T> {
+  readonly keys: string[] = [];
+  readonly timers = new Map<LayerTimer, TimerHandle>();
+  terminated = false;
+  cancelState: CancelState = 'none';
+  cancelCallbacks: ClientTransactionCallbacks<M, T> | undefined;
+  machine!: Machine<M>;
+
+  constructor(
+    readonly id: number,
+    readonly kind: TransactionKind,
+    readonly request: M,
+    readonly view: TransactionMessage,
+    readonly target: T,
+    readonly isReliable: boolean,
+    readonly createdAtMs: number,
+    readonly callbacks: ClientTransactionCallbacks<M, T> | undefined,
+  ) {}
+
+  get state(): TransactionStateName {
+    return this.machine.stateName;
+  }
+
+  get isClient(): boolean {
+    return this.kind === 'invite-client' || this.kind === 'non-invite-client';
+  }
+}
+
+function bindMachine<S extends { readonly name: TransactionStateName }, M, C>(
+  fsm: { start(context: C): FsmStep<S, M>; step(context: C, state: S, event: TransactionEvent<M>): FsmStep<S, M> },
+  context: C,
+): Machine<M> {
+  let state: S | undefined;
+  return {
+    get stateName(): TransactionStateName {
+      return state === undefined ? 'Trying' : state.name;
+    },
+    start() {
+      const result = fsm.start(context);
+      state = result.state;
+      return result.actions;
+    },
+    step(event) {
+      if (state === undefined) throw new TransactionError('transaction stepped before it started');
+      const result = fsm.step(context, state, event);
+      state = result.state;
+      return result.actions;
+    },
+  };
+}
+
+const WAITING_STATES: ReadonlySet<TransactionStateName> = new Set(['Calling', 'Trying', 'Proceeding']);
+
+/**
+ * Keys, runs and times RFC 3261 §17 transactions.
+ *
+ * @example
+ * const layer = new TransactionLayer({ clock, send: (m, flow) => transport.send(m, flow), codec });
+ * const result = layer.receiveRequest(register, flow, false);
+ * if (result.kind === 'new') decide(register).then((response) => layer.respond(result.transaction, response));
+ */
+export class TransactionLayer<M, T> {
+  private readonly clock: Clock;
+  private readonly sendMessage: (message: M, target: T) => void;
+  private readonly codec: TransactionCodec<M>;
+  private readonly timers: DerivedTimers;
+  private readonly limits: TransactionLimits;
+  private readonly sendTryingForInvite: boolean;
+  private readonly createTuTimeoutResponse: (request: M) => M;
+  private readonly serverListener: ServerTransactionListener<M, T>;
+  private readonly clients = new Map<string, TransactionRecord<M, T>>();
+  private readonly servers = new Map<string, TransactionRecord<M, T>>();
+  private nextId = 1;
+  private created = 0;
+  private terminatedCount = 0;
+  private forced = 0;
+
+  constructor(options: TransactionLayerOptions<M, T>) {
+    this.clock = options.clock;
+    this.sendMessage = options.send;
+    this.codec = options.codec;
+    this.timers = deriveTimers(options.timers ?? DEFAULT_TIMER_SETTINGS);
+    this.limits = resolveLimits(this.timers, options.limits ?? {});
+    this.sendTryingForInvite = options.sendTryingForInvite ?? true;
+    this.createTuTimeoutResponse =
+      options.createTuTimeoutResponse ?? ((request) => this.codec.createResponse(request, 408, 'Request Timeout'));
+    this.serverListener = options.serverListener ?? {};
+  }
+
+  /** The hard lifetime cap of a transaction of `kind`, in ms from its creation. */
+  lifetimeCapMs(kind: TransactionKind): number {
+    const { sixtyFourT1Ms, t4Ms, timerDMs } = this.timers;
+    const { lifetimeMarginMs } = this.limits;
+    switch (kind) {
+      case 'non-invite-client':
+        // Timer F bounds Trying/Proceeding, then Timer K.
+        return sixtyFourT1Ms + t4Ms + lifetimeMarginMs;
+      case 'invite-client':
+        // Timer B or the INVITE client cap, then Timer D or Timer M.
+        return (
+          Math.max(sixtyFourT1Ms, this.limits.inviteClientTimeoutMs) + Math.max(timerDMs, sixtyFourT1Ms) + lifetimeMarginMs
+        );
+      case 'non-invite-server':
+        // The TU cap, then Timer J.
+        return this.limits.nonInviteServerTuTimeoutMs + sixtyFourT1Ms + lifetimeMarginMs;
+      case 'invite-server':
+        // The TU cap, then Timer H and Timer I (longer than Timer L).
+        return this.limits.inviteServerTuTimeoutMs + sixtyFourT1Ms + t4Ms + lifetimeMarginMs;
+    }
+  }
+
+  /** Live transaction counts and lifetime counters. */
+  stats(): TransactionLayerStats {
+    return {
+      clientTransactions: countDistinct(this.clients),
+      serverTransactions: countDistinct(this.servers),
+      created: this.created,
+      terminated: this.terminatedCount,
+      forcedTerminations: this.forced,
+    };
+  }
+
+  /**
+   * Passes a request received from the transport (§17.2.3 matching). `isReliable` is true for TCP/TLS.
+   */
+  receiveRequest(request: M, target: T, isReliable: boolean): ReceiveRequestResult<M, T> {
+    const view = this.codec.view(request);
+    const key = serverTransactionKey(view);
+    const existing = this.servers.get(key);
+    if (view.method === 'ACK') {
+      // §17.2.3: an ACK matches the INVITE server transaction it acknowledges; with none it is end-to-end (the
+      // ACK for a 2xx) and belongs to the TU, never to a new transaction (§17.1.1.3).
+      if (existing === undefined || existing.kind !== 'invite-server') return { kind: 'stateless' };
+      const { delivered } = this.dispatch(existing, { kind: 'ack', message: request });
+      return delivered.includes(request) ? { kind: 'stateless', transaction: existing } : { kind: 'absorbed', transaction: existing };
+    }
+    if (existing !== undefined) {
+      // §17.2.2 / §17.2.1: a retransmission is handled by its transaction and never reaches the TU again.
+      this.dispatch(existing, { kind: 'request-retransmission', message: request });
+      return { kind: 'absorbed', transaction: existing };
+    }
+    const kind: TransactionKind = view.method === 'INVITE' ? 'invite-server' : 'non-invite-server';
+    const record = this.createRecord(kind, request, view, target, isReliable, undefined);
+    this.index(this.servers, record, key);
+    const nowMs = record.createdAtMs;
+    record.machine =
+      kind === 'invite-server'
+        ? bindMachine(inviteServerFsm, {
+            request,
+            isReliable,
+            timers: this.timers,
+            trying: this.sendTryingForInvite ? this.codec.createResponse(request, 100, 'Trying') : undefined,
+          })
+        : bindMachine(nonInviteServerFsm, { request, isReliable, timers: this.timers, createdAtMs: nowMs });
+    const tuCapMs =
+      kind === 'invite-server' ? this.limits.inviteServerTuTimeoutMs : this.limits.nonInviteServerTuTimeoutMs;
+    this.startLayerTimer(record, 'tu-cap', tuCapMs);
+    this.startLayerTimer(record, 'lifetime', this.lifetimeCapMs(kind));
+    this.run(record, () => record.machine.start());
+    const cancels = view.method === 'CANCEL' ? this.findCancelTarget(view) : undefined;
+    return cancels === undefined ? { kind: 'new', transaction: record } : { kind: 'new', transaction: record, cancels };
+  }
+
+  /**
+   * The TU passes a response for a server transaction. Returns true when the transaction sent it, false when it
+   * was discarded (the transaction ended or already sent a final response, or RFC 4320 forbids the provisional).
+   */
+  respond(transaction: Transaction<M, T>, response: M): boolean {
+    const record = this.ownRecord(transaction);
+    if (record.isClient) throw new TransactionError(`respond() on a ${record.kind} transaction`);
+    if (record.terminated) return false;
+    const status = this.codec.view(response).status;
+    const event: TransactionEvent<M> = { kind: 'tu-response', message: response, status, nowMs: this.clock.nowMs() };
+    const sent = this.dispatch(record, event, response).watchedSent;
+    if (sent) this.onServerResponseSent(record, response, status);
+    return sent;
+  }
+
+  /**
+   * The transport reports that a message of `transaction` could not be delivered (e.g. its TCP connection
+   * closed): §17.1.4 and §17.2.4.
+   */
+  reportTransportError(transaction: Transaction<M, T>): void {
+    const record = this.ownRecord(transaction);
+    if (!record.terminated) this.dispatch(record, { kind: 'transport-error' });
+  }
+
+  /**
+   * Starts a client transaction for `request` (any method but ACK) toward `target`. The top Via branch must be
+   * unique and carry the magic cookie (§8.1.1.7).
+   *
+   * @throws InvalidTransactionRequestError for an ACK, a branch without the cookie, or a branch in use.
+   */
+  sendRequest(
+    request: M,
+    target: T,
+    isReliable: boolean,
+    callbacks: ClientTransactionCallbacks<M, T>,
+  ): Transaction<M, T> {
+    const view = this.codec.view(request);
+    if (view.method === 'ACK') {
+      throw new InvalidTransactionRequestError('an ACK is never sent in a client transaction (§17.1.1.3)');
+    }
+    if (!hasMagicCookie(view.via.branch)) {
+      throw new InvalidTransactionRequestError(`top Via branch ${String(view.via.branch)} lacks the magic cookie`);
+    }
+    const key = clientTransactionKey(view);
+    if (this.clients.has(key)) {
+      throw new InvalidTransactionRequestError(`a ${view.method} client transaction with branch ${view.via.branch} exists`);
+    }
+    const kind: TransactionKind = view.method === 'INVITE' ? 'invite-client' : 'non-invite-client';
+    const record = this.createRecord(kind, request, view, target, isReliable, callbacks);
+    this.index(this.clients, record, key);
+    record.machine =
+      kind === 'invite-client'
+        ? bindMachine(inviteClientFsm, {
+            request,
+            isReliable,
+            timers: this.timers,
+            createAck: (response: M) => this.codec.createAck(request, response),
+          })
+        : bindMachine(nonInviteClientFsm, { request, isReliable, timers: this.timers });
+    if (kind === 'invite-client') this.startLayerTimer(record, 'invite-client-cap', this.limits.inviteClientTimeoutMs);
+    this.startLayerTimer(record, 'lifetime', this.lifetimeCapMs(kind));
+    this.run(record, () => record.machine.start());
+    return record;
+  }
+
+  /**
+   * CANCELs an INVITE client transaction (§9.1): the CANCEL is its own non-INVITE client transaction, sent to the
+   * same target, at once if a provisional response arrived, otherwise when the first one does.
+   */
+  cancel(invite: Transaction<M, T>, callbacks: ClientTransactionCallbacks<M, T> = { onResponse: () => undefined }): CancelResult<M, T> {
+    const record = this.ownRecord(invite);
+    if (record.kind !== 'invite-client') throw new TransactionError(`cancel() on a ${record.kind} transaction`);
+    if (record.cancelState !== 'none' || record.terminated) return { kind: 'not-sent' };
+    switch (record.state) {
+      case 'Calling':
+        // §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather, the
+        // client MUST wait for the arrival of a provisional response before sending the request."
+        record.cancelState = 'deferred';
+        record.cancelCallbacks = callbacks;
+        return { kind: 'deferred' };
+      case 'Proceeding':
+        record.cancelState = 'done';
+        return { kind: 'sent', transaction: this.sendCancel(record, callbacks) };
+      default:
+        // §9.1: once a final response arrived the CANCEL has no effect and SHOULD NOT be sent.
+        return { kind: 'not-sent' };
+    }
+  }
+
+  /** Passes a response received from the transport (§17.1.3 matching). */
+  receiveResponse(response: M): ReceiveResponseResult<M, T> {
+    const view = this.codec.view(response);
+    const record = this.clients.get(clientTransactionKey(view));
+    if (record === undefined) return { kind: 'stateless' };
+    this.dispatch(record, { kind: 'response', message: response, status: view.status });
+    return { kind: 'matched', transaction: record };
+  }
+
+  private createRecord(
+    kind: TransactionKind,
+    request: M,
+    view: TransactionMessage,
+    target: T,
+    isReliable: boolean,
+    callbacks: ClientTransactionCallbacks<M, T> | undefined,
+  ): TransactionRecord<M, T> {
+    this.created += 1;
+    return new TransactionRecord(this.nextId++, kind, request, view, target, isReliable, this.clock.nowMs(), callbacks);
+  }
+
+  private ownRecord(transaction: Transaction<M, T>): TransactionRecord<M, T> {
+    if (!(transaction instanceof TransactionRecord)) {
+      throw new TransactionError('not a transaction of this layer');
+    }
+    return transaction as TransactionRecord<M, T>;
+  }
+
+  private index(table: Map<string, TransactionRecord<M, T>>, record: TransactionRecord<M, T>, key: string): void {
+    table.set(key, record);
+    record.keys.push(key);
+  }
+
+  /** §9.2: the INVITE server transaction a CANCEL targets (same matching, method INVITE). */
+  private findCancelTarget(view: TransactionMessage): TransactionRecord<M, T> | undefined {
+    const target = this.servers.get(serverTransactionKey(view, 'INVITE'));
+    return target !== undefined && target.kind === 'invite-server' && !target.terminated ? target : undefined;
+  }
+
+  /**
+   * RFC 2543 peers acknowledge with the To tag of the final response: index the INVITE under that key too.
+   */
+  private onServerResponseSent(record: TransactionRecord<M, T>, response: M, status: number): void {
+    if (record.kind !== 'invite-server' || status < 300 || hasMagicCookie(record.view.via.branch)) return;
+    const toTag = this.codec.view(response).toTag;
+    if (toTag === record.view.toTag || record.terminated) return;
+    const key = serverTransactionKey({ ...record.view, toTag });
+    if (!this.servers.has(key)) this.index(this.servers, record, key);
+  }
+
+  private sendCancel(invite: TransactionRecord<M, T>, callbacks: ClientTransactionCallbacks<M, T>): Transaction<M, T> {
+    return this.sendRequest(this.codec.createCancel(invite.request), invite.target, invite.isReliable, callbacks);
+  }
+
+  /** Feeds one event to a transaction and runs the resulting actions. */
+  private dispatch(record: TransactionRecord<M, T>, event: TransactionEvent<M>, watched?: M): StepOutcome<M> {
+    return this.run(record, () => record.machine.step(event), watched);
+  }
+
+  /**
+   * Runs a step and every follow-up (a send failure becomes a transport-error event), then notifies the TU.
+   */
+  private run(
+    record: TransactionRecord<M, T>,
+    first: () => readonly TransactionAction<M>[],
+    watched?: M,
+  ): StepOutcome<M> {
+    const notices: Notice<M>[] = [];
+    let watchedSent = false;
+    let actions: readonly TransactionAction<M>[] | undefined = first();
+    while (actions !== undefined) {
+      let sendFailed = false;
+      for (const action of actions) {
+        switch (action.kind) {
+          case 'send':
+            if (record.terminated) break;
+            try {
+              this.sendMessage(action.message, record.target);
+              if (action.message === watched) watchedSent = true;
+            } catch {
+              sendFailed = true;
+            }
+            break;
+          case 'start-timer':
+            this.startFsmTimer(record, action.timer, action.delayMs);
+            break;
+          case 'stop-timer':
+            this.stopTimer(record, action.timer);
+            break;
+          case 'deliver-to-tu':
+          case 'timeout':
+          case 'transport-error':
+            notices.push(action);
+            break;
+          case 'terminate':
+            this.remove(record);
+            notices.push({ kind: 'terminated' });
+            break;
+        }
+      }
+      actions = sendFailed && !record.terminated ? record.machine.step({ kind: 'transport-error' }) : undefined;
+    }
+    this.afterStep(record);
+    return { delivered: this.notify(record, notices), watchedSent };
+  }
+
+  /** Sends or drops a deferred CANCEL once the INVITE's state allows (§9.1). */
+  private afterStep(record: TransactionRecord<M, T>): void {
+    if (record.cancelState !== 'deferred') return;
+    const callbacks = record.cancelCallbacks ?? { onResponse: () => undefined };
+    if (record.state === 'Proceeding') {
+      record.cancelState = 'done';
+      record.cancelCallbacks = undefined;
+      this.sendCancel(record, callbacks);
+    } else if (record.state !== 'Calling') {
+      record.cancelState = 'done';
+      record.cancelCallbacks = undefined;
+    }
+  }
+
+  private notify(record: TransactionRecord<M, T>, notices: Notice<M>[]): M[] {
+    const delivered: M[] = [];
+    for (const notice of notices) {
+      switch (notice.kind) {
+        case 'deliver-to-tu':
+          // Server requests and ACKs reach the TU through the return value of receiveRequest.
+          if (record.isClient) record.callbacks?.onResponse(notice.message, record);
+          delivered.push(notice.message);
+          break;
+        case 'timeout':
+          if (record.isClient) record.callbacks?.onTimeout?.(record);
+          else this.serverListener.onTimeout?.(record);
+          break;
+        case 'transport-error':
+          if (record.isClient) record.callbacks?.onTransportError?.(record);
+          else this.serverListener.onTransportError?.(record);
+          break;
+        case 'terminated':
+          if (record.isClient) record.callbacks?.onTerminated?.(record);
+          else this.serverListener.onTerminated?.(record);
+          break;
+      }
+    }
+    return delivered;
+  }
+
+  private startFsmTimer(record: TransactionRecord<M, T>, timer: TimerName, delayMs: number): void {
+    if (record.terminated) return;
+    this.startTimer(record, timer, delayMs, () => this.dispatch(record, { kind: 'timer', timer }));
+  }
+
+  private startLayerTimer(record: TransactionRecord<M, T>, timer: Exclude<LayerTimer, TimerName>, delayMs: number): void {
+    const handlers: Record<Exclude<LayerTimer, TimerName>, () => void> = {
+      'tu-cap': () => this.onTuCap(record),
+      'invite-client-cap': () => this.onInviteClientCap(record),
+      lifetime: () => this.onLifetimeCap(record),
+    };
+    this.startTimer(record, timer, delayMs, handlers[timer]);
+  }
+
+  private startTimer(record: TransactionRecord<M, T>, timer: LayerTimer, delayMs: number, fire: () => void): void {
+    this.stopTimer(record, timer);
+    const handle: TimerHandle = this.clock.setTimer(delayMs, () => {
+      // A timer stopped or replaced after being scheduled must not act (defensive against real clocks).
+      if (record.terminated || record.timers.get(timer) !== handle) return;
+      record.timers.delete(timer);
+      fire();
+    });
+    record.timers.set(timer, handle);
+  }
+
+  private stopTimer(record: TransactionRecord<M, T>, timer: LayerTimer): void {
+    const handle = record.timers.get(timer);
+    if (handle === undefined) return;
+    this.clock.clearTimer(handle);
+    record.timers.delete(timer);
+  }
+
+  /** The TU did not answer a server transaction in time: the layer answers for it. */
+  private onTuCap(record: TransactionRecord<M, T>): void {
+    if (!WAITING_STATES.has(record.state)) return;
+    this.respond(record, this.createTuTimeoutResponse(record.request));
+    this.serverListener.onTuTimeout?.(record);
+  }
+
+  /** An INVITE client transaction waited its cap without a final response. */
+  private onInviteClientCap(record: TransactionRecord<M, T>): void {
+    if (!WAITING_STATES.has(record.state)) return;
+    this.remove(record);
+    this.notify(record, [{ kind: 'timeout' }, { kind: 'terminated' }]);
+  }
+
+  /** The hard lifetime cap: end the transaction whatever its state. */
+  private onLifetimeCap(record: TransactionRecord<M, T>): void {
+    this.forced += 1;
+    const waiting = WAITING_STATES.has(record.state);
+    this.remove(record);
+    this.notify(record, waiting ? [{ kind: 'timeout' }, { kind: 'terminated' }] : [{ kind: 'terminated' }]);
+  }
+
+  private remove(record: TransactionRecord<M, T>): void {
+    if (record.terminated) return;
+    record.terminated = true;
+    this.terminatedCount += 1;
+    for (const handle of record.timers.values()) this.clock.clearTimer(handle);
+    record.timers.clear();
+    const table = record.isClient ? this.clients : this.servers;
+    for (const key of record.keys) {
+      if (table.get(key) === record) table.delete(key);
+    }
+    record.cancelCallbacks = undefined;
+  }
+}
+
+function resolveLimits(timers: DerivedTimers, limits: Partial<TransactionLimits>): TransactionLimits {
+  const resolved: TransactionLimits = {
+    nonInviteServerTuTimeoutMs: limits.nonInviteServerTuTimeoutMs ?? timers.sixtyFourT1Ms,
+    inviteServerTuTimeoutMs: limits.inviteServerTuTimeoutMs ?? 300_000,
+    inviteClientTimeoutMs: limits.inviteClientTimeoutMs ?? 300_000,
+    lifetimeMarginMs: limits.lifetimeMarginMs ?? timers.t4Ms,
+  };
+  for (const [key, value] of Object.entries(resolved)) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new InvalidTimerSettingsError(`limit ${key} must be a positive number of milliseconds, got ${value}`);
+    }
+  }
+  return resolved;
+}
+
+/** A transaction indexed under several keys (RFC 2543 ACK alias) counts once. */
+function countDistinct<V>(table: Map<string, V>): number {
+  return new Set(table.values()).size;
+}
