@@ -4,7 +4,8 @@
  * @remarks
  * The store keeps ONE document per AoR ({@link AorRecord}) holding all its bindings, its mode 2
  * incarnation, its pending relays and its timed work. A decision reads the whole record and commits a
- * whole new one with a conditional put on {@link AorRecord.version}, so every decision takes effect
+ * whole new one with a conditional put on the version the store returned with it (the version lives
+ * beside the record in the store, not inside it), so every decision takes effect
  * atomically and "as if executed one at a time" (GEN-5) without multi-item transactions (dynalite has
  * none). A binding is a few hundred bytes; with `maxContacts` unset an AoR rarely holds more than a
  * handful, far below DynamoDB's 400 KB item limit.
@@ -238,11 +239,6 @@ export interface DeregisterWork {
 export interface AorRecord {
   /** `user@host` (REG-2). */
   aor: string;
-  /**
-   * Optimistic concurrency (GEN-5). A decision returns its next record with `version` = read version + 1;
-   * the store puts it only if the stored version still equals `version − 1` (absent counts as 0).
-   */
-  version: number;
   /** Bindings, valid and retained-ended, in creation order (REG-10 lists oldest first). */
   bindings: Binding[];
   /** Mode 2 (M2-1): the current or last incarnation. */
@@ -312,7 +308,7 @@ export function retainedIds(record: AorRecord | undefined): Set<string> {
   return ids;
 }
 
-/** A fresh, empty record for an AoR seen for the first time (version 0: not stored yet). */
+/** A fresh, empty record for an AoR seen for the first time. */
 export function emptyAorRecord(aor: string): AorRecord {
-  return { aor, version: 0, bindings: [], pendingRelays: [], deregisterWork: [] };
+  return { aor, bindings: [], pendingRelays: [], deregisterWork: [] };
 }
