@@ -14,28 +14,15 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { formatIpAddress, parseIpAddress } from './lookup/ip-address';
+import type { Flow, FlowTransport } from './model';
 
 /** The `tokenSecret` key material (CFG-1): a string (UTF-8) or raw bytes. */
 export type TokenKey = string | Uint8Array;
 
-/** Transports a flow token can name. */
-export type FlowTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
-
 /**
- * The device-side flow a Record-Route token names (SPEC LKP-9, PTH-3): how to reach the device
- * through the gateway instance that holds its NAT binding or connection.
+ * The device-side flow a Record-Route token names (SPEC LKP-9, PTH-3): the binding's {@link Flow}.
  */
-export interface FlowTokenFlow {
-  transport: FlowTransport;
-  remoteAddress: string;
-  remotePort: number;
-  localAddress: string;
-  localPort: number;
-  /** The gateway instance that owns the flow (DESIGN §5). */
-  gatewayId: string;
-  /** The TCP/TLS connection at that gateway; absent for UDP. */
-  connectionId?: string;
-}
+export type FlowTokenFlow = Flow;
 
 const MAC_BYTES = 12;
 const KIND_PATH = 0x50;
