@@ -1,0 +1,74 @@
+/**
+ * Binds the transport layer to the gateway's SIP codec (sip-gateway/src/sip).
+ */
+import { SipParseError } from '../sip/errors';
+import type { SipLimits } from '../sip/limits';
+import { parseMessage, type SipMessage } from '../sip/message';
+import type { InboundEvent, TransportCodec } from './transport-layer';
+import type { StreamFramerPort } from './tcp-endpoint';
+
+/**
+ * A response must never be answered (RFC 3261 §8.1.3.3 discards bad responses; answering could loop
+ * between two peers), so a parse error of bytes that look like a response loses its response context.
+ */
+function unanswerableIfResponse(error: unknown, looksLikeResponse: boolean): unknown {
+  if (!looksLikeResponse || !(error instanceof SipParseError) || !error.answerable) return error;
+  return new SipParseError(error.reason, { code: error.code, header: error.header, cause: error });
+}
+
+function looksLikeResponse(bytes: Buffer): boolean {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 13 || bytes[i] === 10)) i++;
+  return bytes.subarray(i, i + 4).toString('latin1').toUpperCase() === 'SIP/';
+}
+
+/**
+ * Parses and checks one message: RFC 3261 §8.1.1/§8.2 essentials (Via, From, To, Call-ID, CSeq) must
+ * be readable before the transaction layer may key it.
+ *
+ * @throws SipParseError (answerable only for requests whose context is readable).
+ */
+export function parseAndValidate(bytes: Buffer, limits: SipLimits): SipMessage {
+  try {
+    const message = parseMessage(bytes, limits);
+    message.validate();
+    return message;
+  } catch (error) {
+    throw unanswerableIfResponse(error, looksLikeResponse(bytes));
+  }
+}
+
+/**
+ * The {@link TransportCodec} for {@link SipMessage}. Stream framing comes from `createFramer`, which
+ * splits a TCP byte stream into message byte ranges and keep-alive pings.
+ */
+export function createSipTransportCodec(
+  createFramer: (limits: SipLimits) => StreamFramerPort<InboundEvent<Buffer>>,
+): TransportCodec<SipMessage> {
+  return {
+    parseDatagram: (datagram, limits) => parseAndValidate(datagram, limits),
+    createStreamFramer(limits): StreamFramerPort<InboundEvent<SipMessage>> {
+      const framer = createFramer(limits);
+      return {
+        push(chunk: Buffer): Array<InboundEvent<SipMessage>> {
+          return framer.push(chunk).map((event): InboundEvent<SipMessage> => {
+            if (event.kind !== 'message') return event;
+            try {
+              return { kind: 'message', message: parseAndValidate(event.message, limits) };
+            } catch (error) {
+              return { kind: 'malformed', error, fatal: false };
+            }
+          });
+        },
+      };
+    },
+    serialize: (message) => message.serialize(),
+    isRequest: (message) => message.isRequest,
+    topVia: (message) => message.headerValues('Via')[0],
+    setTopVia(message, value) {
+      const vias = message.headerValues('Via');
+      vias[0] = value;
+      message.setHeader('Via', vias);
+    },
+  };
+}
