@@ -98,6 +98,21 @@ export function parseDigits(s: string, maxDigits: number): number {
 }
 
 /**
+ * Parses delta-seconds (1*DIGIT of any length), clamping at `max`; returns -1 when `s` is not all digits.
+ * RFC 3261 §20.19 treats values beyond 2³²−1 as 2³²−1, so long digit strings are valid, not errors.
+ */
+export function parseDeltaSeconds(s: string, max = 4294967295): number {
+  if (s.length === 0) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    if (n <= max) n = n * 10 + c;
+  }
+  return n > max ? max : n;
+}
+
+/**
  * Index of the closing `"` of the quoted-string that opens at `start`, honouring `\` quoted-pairs
  * (RFC 3261 §25.1), or -1 when it is not closed.
  */

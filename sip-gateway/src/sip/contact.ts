@@ -1,7 +1,7 @@
 /**
  * The Contact header field (RFC 3261 §20.10) and its registration parameters (§10.2.1.2, RFC 5626 §4.2).
  */
-import { parseDigits, unquote } from './chars';
+import { parseDeltaSeconds, parseDigits, unquote } from './chars';
 import { SipParseError } from './errors';
 import { findParam } from './header-params';
 import { type NameAddr, parseNameAddr } from './name-addr';
@@ -35,13 +35,13 @@ export function parseContacts(values: readonly string[]): ContactList {
 
 /**
  * The `expires` parameter of a contact as delta-seconds, or undefined when absent or not an unsigned
- * integer (then the Expires header applies, RFC 3261 §10.3 step 6). Values beyond 2³²−1 come back as is
- * but never lose their integer meaning beyond 15 digits; callers clamp (SPEC REG-3).
+ * integer (then the Expires header applies, RFC 3261 §10.3 step 6). Values above 2³²−1 give 2³²−1
+ * (SPEC REG-3).
  */
 export function contactExpiresSec(contact: NameAddr): number | undefined {
   const v = findParam(contact.params, 'expires');
   if (v === null || v === undefined) return undefined;
-  const n = parseDigits(v, 15);
+  const n = parseDeltaSeconds(v);
   return n < 0 ? undefined : n;
 }
 

@@ -9,3 +9,5 @@ export * from './name-addr';
 export * from './split';
 export * from './via';
 export * from './contact';
+export * from './header-names';
+export * from './message';

@@ -1,0 +1,827 @@
+/**
+ * SIP messages (RFC 3261 §7): lazy parsing from a Buffer, typed header access, editing for proxies and
+ * serialization.
+ *
+ * @remarks
+ * Parsing only indexes the message: it reads the start line, finds each header line and its name, and
+ * frames the body by Content-Length. A header value is cut from the latin1 view of the bytes (one char per
+ * byte, so offsets are byte offsets) the first time it is read, and typed values (Via, From, CSeq…) are
+ * parsed on first access and cached. Serialization copies untouched header lines byte for byte.
+ */
+import { isToken, parseDeltaSeconds, parseDigits, trimLws } from './chars';
+import { type ContactList, parseContacts } from './contact';
+import { SipParseError, type SipParseErrorCode, type SipResponseContext } from './errors';
+import { canonicalHeaderName, headerKey, isListHeader } from './header-names';
+import { DEFAULT_SIP_LIMITS, type SipLimits } from './limits';
+import { type NameAddr, parseNameAddr, splitNameAddr } from './name-addr';
+import { splitHeaderValues } from './split';
+import { type SipUri, parseAbsoluteUri, parseUri } from './uri';
+import { type Via, parseVia } from './via';
+
+/** The CSeq header (RFC 3261 §20.16). */
+export interface CSeq {
+  seq: number;
+  method: string;
+}
+
+/**
+ * One header field. Parsed fields point into the message text; fields added by editing carry their value.
+ * Fields are never mutated after creation, so clones may share them.
+ */
+interface HeaderField {
+  /** Name as written (parsed) or as given (added). */
+  readonly name: string;
+  /** Canonical key: lower-case long form. */
+  readonly key: string;
+  /** Byte offset of the line start in the original buffer, or -1 for an added field. */
+  readonly start: number;
+  /** Byte offset of the end of the field's last line, without its line terminator. */
+  readonly end: number;
+  readonly valueStart: number;
+  readonly folded: boolean;
+  /** Decoded value, filled on first read for parsed fields. */
+  value: string | undefined;
+}
+
+/** Start line, kept raw until edited. */
+interface StartLine {
+  isRequest: boolean;
+  method: string;
+  requestUri: string;
+  status: number;
+  reasonPhrase: string;
+  version: string;
+  /** Byte range of the received start line, used while it is not edited. */
+  lineStart: number;
+  lineEnd: number;
+}
+
+const MAX_CSEQ = 4294967295;
+/** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
+const SIP_VERSION = 'SIP/2.0';
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+const HIGH_BYTES = /[\x80-\xff]/;
+const FOLD = /[ \t]*\r?\n[ \t]+/g;
+
+function parseError(reason: string, code: SipParseErrorCode, header?: string): SipParseError {
+  return new SipParseError(reason, header === undefined ? { code } : { code, header });
+}
+
+function validateRequestUri(text: string): void {
+  // RFC 3261 §7.1: the Request-URI is a SIP/SIPS URI or any absolute URI; never in angle brackets.
+  const colon = text.indexOf(':');
+  const scheme = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
+  if (scheme === 'sip' || scheme === 'sips') parseUri(text);
+  else parseAbsoluteUri(text);
+}
+
+function parseStartLine(line: string): StartLine {
+  const sp1 = line.indexOf(' ');
+  if (sp1 <= 0) throw parseError('Bad start line', 'bad-start-line');
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  const first = line.slice(0, sp1);
+  if (/^SIP\//i.test(first)) {
+    if (first.toUpperCase() !== SIP_VERSION) throw parseError(`Unsupported SIP version ${first}`, 'unsupported-version');
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2); an empty phrase may lose its SP.
+    const code = line.slice(sp1 + 1, sp2 < 0 ? line.length : sp2);
+    const status = parseDigits(code, 3);
+    if (code.length !== 3 || status < 100 || status > 699) throw parseError('Bad status code', 'bad-start-line');
+    const reasonPhrase = sp2 < 0 ? '' : line.slice(sp2 + 1);
+    for (let i = 0; i < reasonPhrase.length; i++) {
+      const c = reasonPhrase.charCodeAt(i);
+      if (c < 32 && c !== 9) throw parseError('Bad reason phrase', 'bad-start-line');
+    }
+    return { isRequest: false, method: '', requestUri: '', status, reasonPhrase, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces (RFC 3261 §7.1)
+  if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) throw parseError('Bad request line', 'bad-start-line');
+  if (!isToken(first)) throw parseError('Bad method', 'bad-start-line');
+  const version = line.slice(sp2 + 1);
+  if (version.toUpperCase() !== SIP_VERSION) {
+    if (/^SIP\/\d+\.\d+$/i.test(version)) throw parseError(`Unsupported SIP version ${version}`, 'unsupported-version');
+    throw parseError('Bad SIP version', 'bad-start-line');
+  }
+  const requestUri = line.slice(sp1 + 1, sp2);
+  try {
+    validateRequestUri(requestUri);
+  } catch (err) {
+    throw new SipParseError('Bad Request-URI', { code: 'bad-uri', cause: err });
+  }
+  return { isRequest: true, method: first, requestUri, status: 0, reasonPhrase: '', version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+}
+
+function parseCSeqValue(value: string): CSeq {
+  let i = 0;
+  while (i < value.length && value.charCodeAt(i) >= 48 && value.charCodeAt(i) <= 57) i++;
+  const seq = parseDeltaSeconds(value.slice(0, i), MAX_CSEQ + 1);
+  if (seq < 0 || seq > MAX_CSEQ) throw parseError('Bad CSeq header', 'bad-header', 'CSeq');
+  const method = trimLws(value.slice(i));
+  if (method.length === value.length - i || !isToken(method)) throw parseError('Bad CSeq header', 'bad-header', 'CSeq');
+  return { seq, method };
+}
+
+/** Options of {@link createResponse}. */
+export interface CreateResponseOptions {
+  /** Tag to add to To when the request's To has none (RFC 3261 §8.2.6.2). */
+  toTag?: string;
+  /** Further header fields, appended in order. */
+  headers?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Input of {@link createRequest}. */
+export interface CreateRequestInput {
+  method: string;
+  requestUri: string;
+  headers: ReadonlyArray<readonly [string, string]>;
+  body?: Buffer;
+}
+
+/**
+ * A SIP request or response. Obtain one with {@link parseMessage}, {@link createRequest} or
+ * {@link createResponse}.
+ */
+export class SipMessage {
+  private start: StartLine;
+  private startEdited: boolean;
+  private fields: HeaderField[];
+  private bodyBuf: Buffer;
+  private edited: boolean;
+  private cache: Map<string, unknown> | undefined;
+
+  /** @internal Use parseMessage, createRequest or createResponse. */
+  constructor(
+    private readonly buf: Buffer | undefined,
+    private readonly text: string,
+    private readonly highBytes: boolean,
+    start: StartLine,
+    fields: HeaderField[],
+    body: Buffer,
+    /** Bytes of a parsed message that serialize() may return as is, or undefined. */
+    private readonly pristine: Buffer | undefined,
+  ) {
+    this.start = start;
+    this.startEdited = buf === undefined;
+    this.fields = fields;
+    this.bodyBuf = body;
+    this.edited = pristine === undefined;
+    this.cache = undefined;
+  }
+
+  /** True for a request, false for a response. */
+  get isRequest(): boolean {
+    return this.start.isRequest;
+  }
+
+  /** The request method (`''` for a response). */
+  get method(): string {
+    return this.start.method;
+  }
+
+  /** The Request-URI as on the wire (`''` for a response). */
+  get requestUri(): string {
+    return this.start.requestUri;
+  }
+
+  /** The status code (0 for a request). */
+  get status(): number {
+    return this.start.status;
+  }
+
+  /** The reason phrase (`''` for a request). */
+  get reasonPhrase(): string {
+    return this.start.reasonPhrase;
+  }
+
+  /** The message body (may share memory with the parsed buffer). */
+  get body(): Buffer {
+    return this.bodyBuf;
+  }
+
+  /** The Request-URI parsed as a SIP/SIPS URI. @throws SipParseError for another scheme. */
+  sipRequestUri(): SipUri {
+    return this.cached('@ruri', () => parseUri(this.start.requestUri));
+  }
+
+  private fieldValue(f: HeaderField): string {
+    if (f.value !== undefined) return f.value;
+    let v = this.text.slice(f.valueStart, f.end);
+    if (f.folded) v = trimLws(v.replace(FOLD, ' '));
+    else v = trimLws(v);
+    if (this.highBytes && HIGH_BYTES.test(v)) v = Buffer.from(v, 'latin1').toString('utf8');
+    f.value = v;
+    return v;
+  }
+
+  /** The value of the first field with this name (case-insensitive, compact forms), or undefined. */
+  header(name: string): string | undefined {
+    const key = headerKey(name) ?? name.toLowerCase();
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) {
+      if (fields[i].key === key) return this.fieldValue(fields[i]);
+    }
+    return undefined;
+  }
+
+  /** True when a field with this name is present. */
+  hasHeader(name: string): boolean {
+    const key = headerKey(name) ?? name.toLowerCase();
+    for (const f of this.fields) if (f.key === key) return true;
+    return false;
+  }
+
+  /**
+   * All values of a header in order. List headers (Via, Contact, Route, Supported…) are split at their
+   * commas; others (WWW-Authenticate, Authorization, Date…) give one value per field.
+   */
+  headerValues(name: string): string[] {
+    const key = headerKey(name) ?? name.toLowerCase();
+    const list = isListHeader(key);
+    const out: string[] = [];
+    for (const f of this.fields) {
+      if (f.key !== key) continue;
+      const v = this.fieldValue(f);
+      if (list) for (const part of splitHeaderValues(v)) out.push(part);
+      else out.push(v);
+    }
+    return out;
+  }
+
+  /** The field names in order, as written: for logging and tests. */
+  headerNames(): string[] {
+    return this.fields.map((f) => f.name);
+  }
+
+  private cached<T>(key: string, compute: () => T): T {
+    if (this.cache === undefined) this.cache = new Map();
+    else if (this.cache.has(key)) return this.cache.get(key) as T;
+    const v = compute();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  /** Runs a typed parse; a failure becomes `Bad <Header> header` carrying the response context. */
+  private typed<T>(header: string, compute: () => T): T {
+    try {
+      return compute();
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      const ctx = this.responseContext();
+      throw new SipParseError(`Bad ${header} header`, { code: 'bad-header', header, cause: err, ...(ctx ? { responseContext: ctx } : {}) });
+    }
+  }
+
+  private required(header: string): string {
+    const v = this.header(header);
+    if (v === undefined) {
+      const ctx = this.responseContext();
+      throw new SipParseError(`${header} header not found`, { code: 'missing-header', header, ...(ctx ? { responseContext: ctx } : {}) });
+    }
+    return v;
+  }
+
+  /** Every Via value, top first. @throws SipParseError when one is bad. */
+  vias(): Via[] {
+    return this.cached('via', () => this.typed('Via', () => this.headerValues('via').map(parseVia)));
+  }
+
+  /** The top Via, parsing only that one, or undefined when there is none. @throws SipParseError when bad. */
+  topVia(): Via | undefined {
+    return this.cached('via0', () => {
+      const first = this.header('via');
+      if (first === undefined) return undefined;
+      return this.typed('Via', () => {
+        const top = first.indexOf(',') < 0 ? first : splitHeaderValues(first)[0];
+        if (top === undefined) throw parseError('empty Via', 'bad-header', 'Via');
+        return parseVia(top);
+      });
+    });
+  }
+
+  /** The From header. @throws SipParseError when absent or bad. */
+  from(): NameAddr {
+    return this.cached('from', () => {
+      const v = this.required('From');
+      return this.typed('From', () => parseNameAddr(v, 'From'));
+    });
+  }
+
+  /** The To header. @throws SipParseError when absent or bad. */
+  to(): NameAddr {
+    return this.cached('to', () => {
+      const v = this.required('To');
+      return this.typed('To', () => parseNameAddr(v, 'To'));
+    });
+  }
+
+  /** The From tag without interpreting the URI (works for tel: and other schemes); undefined when absent. */
+  fromTag(): string | undefined {
+    return this.tagOf('From');
+  }
+
+  /** The To tag without interpreting the URI; undefined when absent. */
+  toTag(): string | undefined {
+    return this.tagOf('To');
+  }
+
+  private tagOf(header: 'From' | 'To'): string | undefined {
+    return this.cached('tag:' + header, () => {
+      const v = this.required(header);
+      const parts = this.typed(header, () => splitNameAddr(v, header));
+      for (const p of parts.params) if (p.name.toLowerCase() === 'tag' && p.value !== undefined) return p.value;
+      return undefined;
+    });
+  }
+
+  /** The Call-ID. @throws SipParseError when absent or empty or not a word (RFC 3261 §25.1 callid). */
+  callId(): string {
+    return this.cached('call-id', () => {
+      const v = this.required('Call-ID');
+      return this.typed('Call-ID', () => {
+        if (v.length === 0) throw parseError('empty Call-ID', 'bad-header', 'Call-ID');
+        for (let i = 0; i < v.length; i++) {
+          const c = v.charCodeAt(i);
+          if (c <= 32 || c >= 127) throw parseError('Call-ID is not a word', 'bad-header', 'Call-ID');
+        }
+        return v;
+      });
+    });
+  }
+
+  /** The CSeq. @throws SipParseError when absent or bad (number above 2³²−1, method not a token). */
+  cseq(): CSeq {
+    return this.cached('cseq', () => {
+      const v = this.required('CSeq');
+      return this.typed('CSeq', () => parseCSeqValue(v));
+    });
+  }
+
+  /** Max-Forwards, or undefined when absent. @throws SipParseError when not an integer 0–255. */
+  maxForwards(): number | undefined {
+    return this.cached('max-forwards', () => {
+      const v = this.header('Max-Forwards');
+      if (v === undefined) return undefined;
+      return this.typed('Max-Forwards', () => {
+        const n = parseDeltaSeconds(v, 256);
+        if (n < 0 || n > 255) throw parseError('Max-Forwards out of range', 'bad-header', 'Max-Forwards');
+        return n;
+      });
+    });
+  }
+
+  /**
+   * The Expires header as delta-seconds (values above 2³²−1 give 2³²−1), or undefined when absent.
+   * @throws SipParseError when not an unsigned integer (SPEC ERR-6 `Invalid Expires header`).
+   */
+  expires(): number | undefined {
+    return this.cached('expires', () => {
+      const v = this.header('Expires');
+      if (v === undefined) return undefined;
+      const n = parseDeltaSeconds(v);
+      if (n < 0) {
+        const ctx = this.responseContext();
+        throw new SipParseError('Invalid Expires header', { code: 'bad-header', header: 'Expires', ...(ctx ? { responseContext: ctx } : {}) });
+      }
+      return n;
+    });
+  }
+
+  /** The Contact header fields: `*` or the list (empty when absent). @throws SipParseError when bad. */
+  contacts(): ContactList {
+    return this.cached('contact', () => this.typed('Contact', () => parseContacts(this.headerValues('contact'))));
+  }
+
+  private nameAddrList(header: string): NameAddr[] {
+    return this.cached(header, () => this.typed(header, () => this.headerValues(header).map((v) => parseNameAddr(v, header))));
+  }
+
+  /** The Route set, top first (empty when absent). @throws SipParseError when bad. */
+  routes(): NameAddr[] {
+    return this.nameAddrList('Route');
+  }
+
+  /** The Record-Route set, top first. @throws SipParseError when bad. */
+  recordRoutes(): NameAddr[] {
+    return this.nameAddrList('Record-Route');
+  }
+
+  /** The Path set (RFC 3327), top first. @throws SipParseError when bad. */
+  paths(): NameAddr[] {
+    return this.nameAddrList('Path');
+  }
+
+  private optionTags(header: string): string[] {
+    return this.cached(header, () => this.typed(header, () => {
+      const tags = this.headerValues(header);
+      for (const t of tags) if (!isToken(t)) throw parseError(`Bad option tag ${t}`, 'bad-header', header);
+      return tags;
+    }));
+  }
+
+  /** Option tags of Supported (RFC 3261 §20.37). @throws SipParseError when one is not a token. */
+  supported(): string[] {
+    return this.optionTags('Supported');
+  }
+
+  /** Option tags of Require (RFC 3261 §20.32). @throws SipParseError when one is not a token. */
+  require(): string[] {
+    return this.optionTags('Require');
+  }
+
+  /** True when the request carries Authorization or Proxy-Authorization credentials. */
+  hasAuthorization(): boolean {
+    return this.hasHeader('Authorization') || this.hasHeader('Proxy-Authorization');
+  }
+
+  /**
+   * Checks what every element needs before acting on a message (RFC 3261 §8.1.1, §8.2): Via, From, To,
+   * Call-ID and CSeq present and parsable, and for a request the CSeq method equal to the request method.
+   *
+   * @throws SipParseError (answerable when the response context is readable).
+   */
+  validate(): void {
+    if (this.topVia() === undefined) this.required('Via');
+    this.from();
+    this.to();
+    this.callId();
+    const cseq = this.cseq();
+    this.maxForwards();
+    if (this.isRequest && cseq.method !== this.method) {
+      const ctx = this.responseContext();
+      throw new SipParseError('CSeq method does not match the request method', { code: 'bad-header', header: 'CSeq', ...(ctx ? { responseContext: ctx } : {}) });
+    }
+  }
+
+  /**
+   * What a stateless response needs (RFC 3261 §8.2.6), when Via, From, To, Call-ID and CSeq are present
+   * and readable enough (SPEC ERR-3); undefined otherwise.
+   */
+  responseContext(): SipResponseContext | undefined {
+    return this.cached('@ctx', () => {
+      try {
+        const via = this.headerValues('via');
+        if (via.length === 0) return undefined;
+        parseVia(via[0]);
+        const from = this.header('from');
+        const to = this.header('to');
+        const callId = this.header('call-id');
+        const cseq = this.header('cseq');
+        if (from === undefined || to === undefined || callId === undefined || callId.length === 0 || cseq === undefined) return undefined;
+        splitNameAddr(from);
+        splitNameAddr(to);
+        parseCSeqValue(cseq);
+        return { via, from, to, callId, cseq };
+      } catch (err) {
+        if (err instanceof SipParseError) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  // ---- editing ----
+
+  private touched(): void {
+    this.edited = true;
+    this.cache = undefined;
+  }
+
+  /** Replaces the Request-URI. @throws SipParseError when it is not a valid absolute URI. */
+  setRequestUri(uri: string): void {
+    if (!this.start.isRequest) throw new SipParseError('Not a request', { code: 'bad-start-line' });
+    validateRequestUri(uri);
+    this.start = { ...this.start, requestUri: uri };
+    this.startEdited = true;
+    this.touched();
+  }
+
+  /** Replaces the start line of a response. */
+  setStatus(status: number, reasonPhrase: string): void {
+    if (this.start.isRequest || status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
+    this.start = { ...this.start, status, reasonPhrase };
+    this.startEdited = true;
+    this.touched();
+  }
+
+  private newField(name: string, value: string): HeaderField {
+    const key = headerKey(name);
+    if (key === undefined) throw new SipParseError(`Bad header name ${name}`, { code: 'bad-header' });
+    if (/[\r\n]/.test(value)) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
+    return { name: name.length === 1 ? canonicalHeaderName(key) : name, key, start: -1, end: -1, valueStart: -1, folded: false, value };
+  }
+
+  /**
+   * Replaces every field of this header with one field per value, at the place of the first one (or at
+   * the end when absent); an empty list removes the header.
+   */
+  setHeader(name: string, values: readonly string[]): void {
+    const added = values.map((v) => this.newField(name, v));
+    const key = added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase());
+    const out: HeaderField[] = [];
+    let placed = false;
+    for (const f of this.fields) {
+      if (f.key !== key) out.push(f);
+      else if (!placed) {
+        out.push(...added);
+        placed = true;
+      }
+    }
+    if (!placed) out.push(...added);
+    this.fields = out;
+    this.touched();
+  }
+
+  /** Removes every field of this header. */
+  removeHeader(name: string): void {
+    this.setHeader(name, []);
+  }
+
+  /** Inserts a field before the first field of this header, or first of all when absent (e.g. a new top Via). */
+  prependHeader(name: string, value: string): void {
+    const f = this.newField(name, value);
+    const i = this.fields.findIndex((g) => g.key === f.key);
+    this.fields = [...this.fields];
+    this.fields.splice(i < 0 ? 0 : i, 0, f);
+    this.touched();
+  }
+
+  /** Inserts a field after the last field of this header, or last of all when absent. */
+  appendHeader(name: string, value: string): void {
+    const f = this.newField(name, value);
+    let last = -1;
+    for (let i = 0; i < this.fields.length; i++) if (this.fields[i].key === f.key) last = i;
+    this.fields = [...this.fields];
+    this.fields.splice(last < 0 ? this.fields.length : last + 1, 0, f);
+    this.touched();
+  }
+
+  /** Replaces the body; serialize() writes the matching Content-Length. Set Content-Type with setHeader. */
+  setBody(body: Buffer): void {
+    this.bodyBuf = body;
+    this.touched();
+  }
+
+  /** An independent copy: edits to either do not affect the other (the parsed bytes are shared). */
+  clone(): SipMessage {
+    const copy = new SipMessage(this.buf, this.text, this.highBytes, this.start, [...this.fields], this.bodyBuf, this.edited ? undefined : this.pristine);
+    copy.startEdited = this.startEdited;
+    return copy;
+  }
+
+  /**
+   * The wire form. Untouched header lines are copied byte for byte; Content-Length is recomputed from
+   * the body (one field, at the place of the first one, else last). An unedited parsed message whose
+   * Content-Length was already right is returned as the received bytes (shared memory).
+   */
+  serialize(): Buffer {
+    if (!this.edited && this.pristine !== undefined) return this.pristine;
+    const chunks: Buffer[] = [];
+    const s = this.start;
+    if (!this.startEdited && this.buf !== undefined) {
+      chunks.push(this.buf.subarray(s.lineStart, s.lineEnd), CRLF);
+    } else {
+      const startLine = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}` : `${s.version} ${s.status} ${s.reasonPhrase}`;
+      chunks.push(Buffer.from(startLine + '\r\n', 'utf8'));
+    }
+    const clValue = String(this.bodyBuf.length);
+    let clWritten = false;
+    for (const f of this.fields) {
+      if (f.key === 'content-length') {
+        if (!clWritten) chunks.push(Buffer.from(`Content-Length: ${clValue}\r\n`, 'latin1'));
+        clWritten = true;
+      } else if (f.start >= 0 && this.buf !== undefined) {
+        chunks.push(this.buf.subarray(f.start, f.end), CRLF);
+      } else {
+        chunks.push(Buffer.from(`${f.name}: ${f.value ?? ''}\r\n`, 'utf8'));
+      }
+    }
+    if (!clWritten) chunks.push(Buffer.from(`Content-Length: ${clValue}\r\n`, 'latin1'));
+    chunks.push(CRLF, this.bodyBuf);
+    return Buffer.concat(chunks);
+  }
+
+  /** The message as text (UTF-8), for logs and tests. */
+  toString(): string {
+    return this.serialize().toString('utf8');
+  }
+}
+
+/**
+ * Parses one SIP message from a buffer holding exactly one message (a UDP datagram, or a message the
+ * stream framer cut out). Leading CRLFs are skipped (RFC 3261 §7.5). Content-Length frames the body: bytes
+ * beyond it are discarded, fewer bytes than it announces is an error (RFC 3261 §18.3); without it, the
+ * body is the rest of the buffer.
+ *
+ * @throws SipParseError for malformed input or exceeded limits, answerable when possible (SPEC ERR-3/4).
+ * @example
+ * ```ts
+ * const msg = parseMessage(datagram);
+ * msg.topVia()?.branch; msg.cseq().seq; msg.header('Call-ID');
+ * ```
+ */
+export function parseMessage(buf: Buffer, limits: SipLimits = DEFAULT_SIP_LIMITS): SipMessage {
+  try {
+    return indexMessage(buf, limits);
+  } catch (err) {
+    if (err instanceof SipParseError && !err.answerable) {
+      const ctx = salvageResponseContext(buf, limits);
+      if (ctx !== undefined) throw err.withResponseContext(ctx);
+    }
+    throw err;
+  }
+}
+
+function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
+  if (buf.length > limits.maxMessageBytes) {
+    throw parseError(`Message of ${buf.length} bytes exceeds ${limits.maxMessageBytes}`, 'message-too-large');
+  }
+  let pos = 0;
+  // RFC 3261 §7.5: CRLFs before the start line are ignored.
+  while (pos < buf.length && (buf[pos] === 13 || buf[pos] === 10)) pos++;
+  const messageStart = pos;
+  const crlfcrlf = buf.indexOf(CRLFCRLF, messageStart);
+  const text = buf.toString('latin1', 0, crlfcrlf < 0 ? buf.length : crlfcrlf + 2);
+  let nl = text.indexOf('\n', pos);
+  if (nl < 0) throw parseError('No end of start line', 'bad-start-line');
+  let le = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+  if (le - pos > limits.maxLineBytes) throw parseError('Start line too long', 'line-too-long');
+  const start = parseStartLine(text.slice(pos, le));
+  start.lineStart = pos;
+  start.lineEnd = le;
+  pos = nl + 1;
+
+  const fields: HeaderField[] = [];
+  let lines = 0;
+  let bodyStart = -1;
+  let clField = -1;
+  let clValue = -1;
+  while (pos <= text.length) {
+    nl = text.indexOf('\n', pos);
+    if (nl < 0) {
+      if (pos === text.length && crlfcrlf >= 0) {
+        bodyStart = crlfcrlf + 4;
+        break;
+      }
+      throw parseError('No empty line after the headers', 'malformed');
+    }
+    le = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (le === pos) {
+      bodyStart = nl + 1;
+      break;
+    }
+    if (++lines > limits.maxHeaderLines) throw parseError(`More than ${limits.maxHeaderLines} header lines`, 'too-many-headers');
+    if (le - pos > limits.maxLineBytes) throw parseError(`Header line longer than ${limits.maxLineBytes} bytes`, 'line-too-long');
+    const c0 = text.charCodeAt(pos);
+    if (c0 === 32 || c0 === 9) {
+      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous field (folding).
+      const prev = fields[fields.length - 1];
+      if (prev === undefined) throw parseError('Continuation line before any header', 'malformed');
+      fields[fields.length - 1] = { ...prev, end: le, folded: true };
+      pos = nl + 1;
+      continue;
+    }
+    const colon = text.indexOf(':', pos);
+    if (colon < 0 || colon > le) throw parseError('Header line without colon', 'bad-header');
+    let nameEnd = colon;
+    while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    const name = text.slice(pos, nameEnd);
+    const key = headerKey(name);
+    if (key === undefined) throw parseError(`Bad header name ${JSON.stringify(name)}`, 'bad-header');
+    if (key === 'content-length') clField = fields.length;
+    fields.push({ name, key, start: pos, end: le, valueStart: colon + 1, folded: false, value: undefined });
+    pos = nl + 1;
+  }
+  if (bodyStart < 0) throw parseError('No empty line after the headers', 'malformed');
+
+  const highBytes = HIGH_BYTES.test(text);
+  if (highBytes && HIGH_BYTES.test(start.reasonPhrase)) start.reasonPhrase = Buffer.from(start.reasonPhrase, 'latin1').toString('utf8');
+  let body: Buffer;
+  if (clField >= 0) {
+    // RFC 3261 §20.14: several Content-Length fields must agree; the value is decimal octets.
+    for (const f of fields) {
+      if (f.key !== 'content-length') continue;
+      const raw = f.folded ? text.slice(f.valueStart, f.end).replace(FOLD, ' ') : text.slice(f.valueStart, f.end);
+      const n = parseDigits(trimLws(raw), 10);
+      if (n < 0) throw parseError('Bad Content-Length header', 'bad-content-length', 'Content-Length');
+      if (clValue >= 0 && n !== clValue) throw parseError('Conflicting Content-Length headers', 'bad-content-length', 'Content-Length');
+      clValue = n;
+    }
+    if (bodyStart + clValue > buf.length) {
+      throw parseError(`Content-Length ${clValue} exceeds the ${buf.length - bodyStart} bytes received`, 'bad-content-length', 'Content-Length');
+    }
+    body = buf.subarray(bodyStart, bodyStart + clValue);
+  } else {
+    body = buf.subarray(bodyStart);
+  }
+  const exact = messageStart === 0 && clField >= 0 && bodyStart + clValue === buf.length && !hasDuplicate(fields, 'content-length');
+  return new SipMessage(buf, text, highBytes, start, fields, body, exact ? buf : undefined);
+}
+
+function hasDuplicate(fields: readonly HeaderField[], key: string): boolean {
+  let n = 0;
+  for (const f of fields) if (f.key === key && ++n > 1) return true;
+  return false;
+}
+
+/**
+ * Best-effort scan for the headers of a stateless answer in a message that failed to parse, so that it
+ * can still get 400 or 513 (SPEC ERR-3/4). Bounded by the limits, never throws.
+ */
+function salvageResponseContext(buf: Buffer, limits: SipLimits): SipResponseContext | undefined {
+  const text = buf.toString('latin1', 0, Math.min(buf.length, limits.maxMessageBytes));
+  const found = new Map<string, string[]>();
+  let pos = 0;
+  let lines = 0;
+  let current: { key: string; value: string } | undefined;
+  const flush = (): void => {
+    if (current === undefined) return;
+    const list = found.get(current.key) ?? [];
+    list.push(trimLws(current.value));
+    found.set(current.key, list);
+    current = undefined;
+  };
+  while (pos < text.length && lines++ <= limits.maxHeaderLines + 1) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    pos = nl + 1;
+    if (line.length === 0) break;
+    if (line.length > limits.maxLineBytes) {
+      flush();
+      continue;
+    }
+    if ((line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) && current !== undefined) {
+      current.value += ' ' + line;
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = headerKey(trimLws(line.slice(0, colon)));
+    if (key === 'via' || key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq') current = { key, value: line.slice(colon + 1) };
+  }
+  flush();
+  try {
+    const via: string[] = [];
+    for (const v of found.get('via') ?? []) via.push(...splitHeaderValues(v));
+    const from = found.get('from');
+    const to = found.get('to');
+    const callId = found.get('call-id');
+    const cseq = found.get('cseq');
+    if (via.length === 0 || from?.length !== 1 || to?.length !== 1 || callId?.length !== 1 || cseq?.length !== 1) return undefined;
+    if (callId[0].length === 0) return undefined;
+    parseVia(via[0]);
+    splitNameAddr(from[0]);
+    splitNameAddr(to[0]);
+    parseCSeqValue(cseq[0]);
+    const decode = (s: string): string => (HIGH_BYTES.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s);
+    return { via: via.map(decode), from: decode(from[0]), to: decode(to[0]), callId: decode(callId[0]), cseq: cseq[0] };
+  } catch (err) {
+    if (err instanceof SipParseError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Builds a request from parts. Header values are written as given; Content-Length is computed.
+ *
+ * @throws SipParseError when the method, Request-URI or a header name is invalid.
+ */
+export function createRequest(input: CreateRequestInput): SipMessage {
+  if (!isToken(input.method)) throw new SipParseError('Bad method', { code: 'bad-start-line' });
+  validateRequestUri(input.requestUri);
+  const start: StartLine = {
+    isRequest: true, method: input.method, requestUri: input.requestUri, status: 0, reasonPhrase: '', version: SIP_VERSION, lineStart: -1, lineEnd: -1,
+  };
+  const msg = new SipMessage(undefined, '', false, start, [], input.body ?? EMPTY, undefined);
+  for (const [name, value] of input.headers) msg.appendHeader(name, value);
+  return msg;
+}
+
+/**
+ * Builds a response to a request (RFC 3261 §8.2.6): copies every Via, From, To (adding `toTag` when To has
+ * no tag), Call-ID and CSeq, then `opts.headers`; Content-Length 0.
+ *
+ * @throws SipParseError when a needed header is missing or the status is out of range.
+ * @example
+ * ```ts
+ * createResponse(req, 200, 'OK', { toTag: 'a1b2', headers: [['Contact', '<sip:a@10.0.0.1>;expires=60']] });
+ * ```
+ */
+export function createResponse(request: SipMessage, status: number, reason: string, opts: CreateResponseOptions = {}): SipMessage {
+  if (status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
+  const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+  const msg = new SipMessage(undefined, '', false, start, [], EMPTY, undefined);
+  const vias = request.headerValues('Via');
+  if (vias.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
+  for (const v of vias) msg.appendHeader('Via', v);
+  for (const name of ['From', 'To', 'Call-ID', 'CSeq']) {
+    const v = request.header(name);
+    if (v === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
+    if (name === 'To' && opts.toTag !== undefined && request.toTag() === undefined) msg.appendHeader(name, `${v};tag=${opts.toTag}`);
+    else msg.appendHeader(name, v);
+  }
+  for (const [name, value] of opts.headers ?? []) msg.appendHeader(name, value);
+  msg.appendHeader('Content-Length', '0');
+  return msg;
+}

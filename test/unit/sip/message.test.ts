@@ -1,0 +1,387 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SipParseError } from '../../../sip-gateway/src/sip/errors';
+import { contactExpiresSec, contactQ } from '../../../sip-gateway/src/sip/contact';
+import { headerParam } from '../../../sip-gateway/src/sip/name-addr';
+import { createRequest, createResponse, parseMessage } from '../../../sip-gateway/src/sip/message';
+
+const fixture = (name: string): Buffer => readFileSync(join(__dirname, '../../fixtures/sip', name));
+const msg = (lines: string[], body = ''): Buffer => Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'utf8');
+const BASE = [
+  'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1',
+  'From: <sip:a@example.com>;tag=f1',
+  'To: <sip:a@example.com>',
+  'Call-ID: c1',
+  'CSeq: 1 REGISTER',
+];
+
+function parseError(act: () => unknown): SipParseError {
+  try {
+    act();
+  } catch (err) {
+    if (err instanceof SipParseError) return err;
+    throw err;
+  }
+  throw new Error('expected a SipParseError');
+}
+
+describe('Module: message', () => {
+  describe('Function: parseMessage', () => {
+    it('reads the fields a mid-registrar needs from a REGISTER', () => {
+      // Act
+      const m = parseMessage(fixture('register.sip'));
+      // Assess
+      expect(m.isRequest).toBe(true);
+      expect(m.method).toBe('REGISTER');
+      expect(m.requestUri).toBe('sip:registrar.example.com');
+      expect(m.topVia()).toMatchObject({ transport: 'UDP', host: '192.0.2.10', port: 5060, branch: 'z9hG4bK-524287-1---a1b2c3d4', rport: null });
+      expect(headerParam(m.from(), 'tag')).toBe('37GkEhwl6');
+      expect(m.to().uri).toMatchObject({ user: 'alice', host: 'example.com' });
+      expect(m.callId()).toBe('1j9FpLxk3uxtm8tn@192.0.2.10');
+      expect(m.cseq()).toEqual({ seq: 2, method: 'REGISTER' });
+      expect(m.maxForwards()).toBe(70);
+      expect(m.expires()).toBe(3600);
+      expect(m.supported()).toEqual(['path', 'outbound', 'gruu']);
+      expect(m.hasAuthorization()).toBe(false);
+      const contacts = m.contacts();
+      expect(contacts.star).toBe(false);
+      if (!contacts.star) {
+        expect(contacts.contacts).toHaveLength(1);
+        expect(contactExpiresSec(contacts.contacts[0])).toBe(3600);
+        expect(contactQ(contacts.contacts[0])).toBe(0.8);
+      }
+      expect(m.body.length).toBe(0);
+    });
+
+    it('reads Via lists, Route and Record-Route and the body of an INVITE', () => {
+      // Act
+      const m = parseMessage(fixture('invite.sip'));
+      // Assess
+      expect(m.vias().map((v) => v.branch)).toEqual(['z9hG4bK776asdhds', 'z9hG4bK4b43c2ff8.1', 'z9hG4bKold']);
+      expect(m.routes().map((r) => r.uri.host)).toEqual(['edge.example.com', 'core.example.com']);
+      expect(m.recordRoutes()).toHaveLength(1);
+      expect(m.paths()).toEqual([]);
+      expect(m.body.toString('latin1')).toMatch(/^v=0\r\n[\s\S]*RTP\/AVP 0\r\n$/);
+    });
+
+    it('matches names case-insensitively and maps compact forms (RFC 3261 §7.3.3)', () => {
+      // Prepare
+      const raw = msg(['v: SIP/2.0/UDP h;branch=z9hG4bKc', 'f: <sip:a@b>;tag=1', 't: <sip:a@b>', 'i: cid', 'CSEQ: 3 OPTIONS', 'm: <sip:a@h>', 'k: path', 'l: 0'].map((l, i) => (i === 0 ? 'OPTIONS sip:b SIP/2.0\r\n' + l : l)));
+      // Act
+      const m = parseMessage(raw);
+      // Assess
+      expect(m.header('Call-ID')).toBe('cid');
+      expect(m.header('call-id')).toBe('cid');
+      expect(m.header('i')).toBe('cid');
+      expect(m.topVia()?.branch).toBe('z9hG4bKc');
+      expect(m.fromTag()).toBe('1');
+      expect(m.hasHeader('Contact')).toBe(true);
+      expect(m.supported()).toEqual(['path']);
+      expect(m.cseq()).toEqual({ seq: 3, method: 'OPTIONS' });
+    });
+
+    it('unfolds continuation lines (RFC 3261 §7.3.1)', () => {
+      // Prepare
+      const raw = msg(['REGISTER sip:b SIP/2.0', ...BASE.slice(0, 4), 'CSeq: 1', '   REGISTER', 'Subject: a', '\tb']);
+      // Act
+      const m = parseMessage(raw);
+      // Assess
+      expect(m.cseq()).toEqual({ seq: 1, method: 'REGISTER' });
+      expect(m.header('Subject')).toBe('a b');
+    });
+
+    it('splits list headers but not single-value ones', () => {
+      // Prepare
+      const raw = msg(['SIP/2.0 401 Unauthorized', ...BASE, 'WWW-Authenticate: Digest realm="x", nonce="y", qop="auth"', 'Contact: <sip:a@b>, <sip:c@d>', 'Content-Length: 0']);
+      // Act
+      const m = parseMessage(raw);
+      // Assess
+      expect(m.isRequest).toBe(false);
+      expect(m.status).toBe(401);
+      expect(m.reasonPhrase).toBe('Unauthorized');
+      expect(m.headerValues('WWW-Authenticate')).toEqual(['Digest realm="x", nonce="y", qop="auth"']);
+      expect(m.headerValues('Contact')).toEqual(['<sip:a@b>', '<sip:c@d>']);
+    });
+
+    it('skips CRLFs before the start line (RFC 3261 §7.5) and accepts bare LF line ends', () => {
+      // Prepare
+      const raw = Buffer.from('\r\n\r\nOPTIONS sip:b SIP/2.0\n' + BASE.join('\n') + '\n\n', 'latin1');
+      // Act
+      const m = parseMessage(raw);
+      // Assess
+      expect(m.method).toBe('OPTIONS');
+      expect(m.callId()).toBe('c1');
+    });
+
+    it('discards bytes beyond Content-Length and takes the rest when it is absent (RFC 3261 §18.3)', () => {
+      // Act
+      const cut = parseMessage(msg(['MESSAGE sip:b SIP/2.0', ...BASE, 'Content-Length: 5'], 'helloEXTRA'));
+      const rest = parseMessage(msg(['MESSAGE sip:b SIP/2.0', ...BASE], 'whole body'));
+      // Assess
+      expect(cut.body.toString()).toBe('hello');
+      expect(rest.body.toString()).toBe('whole body');
+    });
+
+    it.each([
+      ['a Content-Length beyond the datagram', ['Content-Length: 50'], 'short', 'bad-content-length'],
+      ['conflicting Content-Length fields', ['Content-Length: 5', 'l: 6'], 'hello!', 'bad-content-length'],
+      ['a negative Content-Length', ['Content-Length: -1'], '', 'bad-content-length'],
+      ['a header line without colon', ['Bogus'], '', 'bad-header'],
+      ['a bad header name', ['Bad Name: x'], '', 'bad-header'],
+    ])('ERR-3: rejects %s with an answerable SipParseError', (_what, extra, body, code) => {
+      // Act
+      const err = parseError(() => parseMessage(msg(['MESSAGE sip:b SIP/2.0', ...BASE, ...extra], body)));
+      // Assess
+      expect(err.code).toBe(code);
+      expect(err.statusCode).toBe(400);
+      expect(err.answerable).toBe(true);
+      expect(err.responseContext).toEqual({ via: ['SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1'], from: '<sip:a@example.com>;tag=f1', to: '<sip:a@example.com>', callId: 'c1', cseq: '1 REGISTER' });
+    });
+
+    it.each([
+      ['a start line with two spaces', 'INVITE  sip:b SIP/2.0'],
+      ['a Request-URI in angle brackets', 'INVITE <sip:b> SIP/2.0'],
+      ['a missing version', 'INVITE sip:b'],
+      ['a bad status code', 'SIP/2.0 99 Weird'],
+    ])('rejects %s as a bad start line', (_what, startLine) => {
+      // Act
+      const err = parseError(() => parseMessage(msg([startLine, ...BASE])));
+      // Assess
+      expect(['bad-start-line', 'bad-uri']).toContain(err.code);
+      expect(err.statusCode).toBe(400);
+    });
+
+    it('answers an unknown SIP version with 505', () => {
+      // Act
+      const err = parseError(() => parseMessage(msg(['OPTIONS sip:b SIP/7.0', ...BASE])));
+      // Assess
+      expect(err.code).toBe('unsupported-version');
+      expect(err.statusCode).toBe(505);
+      expect(err.answerable).toBe(true);
+    });
+
+    it('ERR-3: is not answerable when Call-ID is missing', () => {
+      // Act
+      const err = parseError(() => parseMessage(msg(['OPTIONS sip:b SIP/2.0', ...BASE.filter((l) => !l.startsWith('Call-ID')), 'Bogus'])));
+      // Assess
+      expect(err.answerable).toBe(false);
+    });
+
+    it('rejects a message without the empty line after the headers', () => {
+      // Act
+      const err = parseError(() => parseMessage(Buffer.from('OPTIONS sip:b SIP/2.0\r\nCall-ID: x\r\n')));
+      // Assess
+      expect(err.code).toBe('malformed');
+    });
+
+    describe('limits', () => {
+      it('ERR-4: a message over maxMessageBytes is too large (513) but answerable', () => {
+        // Prepare
+        const raw = msg(['MESSAGE sip:b SIP/2.0', ...BASE], 'x'.repeat(200));
+        // Act
+        const err = parseError(() => parseMessage(raw, { maxMessageBytes: 150, maxHeaderLines: 200, maxLineBytes: 8192 }));
+        // Assess
+        expect(err.code).toBe('message-too-large');
+        expect(err.statusCode).toBe(513);
+        expect(err.answerable).toBe(true);
+      });
+
+      it('rejects more header lines than maxHeaderLines', () => {
+        // Prepare
+        const raw = msg(['OPTIONS sip:b SIP/2.0', ...BASE, 'X-A: 1', 'X-B: 2']);
+        // Act
+        const err = parseError(() => parseMessage(raw, { maxMessageBytes: 65535, maxHeaderLines: 6, maxLineBytes: 8192 }));
+        // Assess
+        expect(err.code).toBe('too-many-headers');
+      });
+
+      it('rejects a line longer than maxLineBytes', () => {
+        // Prepare
+        const raw = msg(['OPTIONS sip:b SIP/2.0', ...BASE, 'X-Long: ' + 'y'.repeat(100)]);
+        // Act
+        const err = parseError(() => parseMessage(raw, { maxMessageBytes: 65535, maxHeaderLines: 200, maxLineBytes: 64 }));
+        // Assess
+        expect(err.code).toBe('line-too-long');
+      });
+    });
+  });
+
+  describe('Typed accessors', () => {
+    it.each([
+      ['CSeq: 4294967296 REGISTER', () => 'cseq', 'Bad CSeq header'],
+      ['CSeq: 1', () => 'cseq', 'Bad CSeq header'],
+      ['Max-Forwards: 256', () => 'maxForwards', 'Bad Max-Forwards header'],
+      ['Expires: soon', () => 'expires', 'Invalid Expires header'],
+      ['Contact: <sip:a@b', () => 'contacts', 'Bad Contact header'],
+      ['Route: sip:a@b junk', () => 'routes', 'Bad Route header'],
+    ] as const)('throw SipParseError for %s', (line, method, reason) => {
+      // Prepare
+      const lines = ['REGISTER sip:b SIP/2.0', ...BASE.filter((l) => !(line.startsWith('CSeq') && l.startsWith('CSeq'))), line];
+      const m = parseMessage(msg(lines));
+      // Act
+      const err = parseError(() => (m[method()] as () => unknown).call(m));
+      // Assess
+      expect(err.reason).toBe(reason);
+    });
+
+    it('REG-3: clamps a huge Expires to 2^32-1', () => {
+      // Act
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Expires: 99999999999999999999']));
+      // Assess
+      expect(m.expires()).toBe(4294967295);
+    });
+
+    it('ERR-6: validate names a missing header and carries no context', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE.filter((l) => !l.startsWith('From'))]));
+      // Act
+      const err = parseError(() => m.validate());
+      // Assess
+      expect(err.reason).toBe('From header not found');
+      expect(err.answerable).toBe(false);
+    });
+
+    it('validate rejects a CSeq method that differs from the request method', () => {
+      // Prepare
+      const m = parseMessage(msg(['INVITE sip:b SIP/2.0', ...BASE]));
+      // Act
+      const err = parseError(() => m.validate());
+      // Assess
+      expect(err.header).toBe('CSeq');
+      expect(err.answerable).toBe(true);
+    });
+
+    it('decodes UTF-8 in header values', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE.filter((l) => !l.startsWith('From')), 'From: "Jörg" <sip:j@b>;tag=9']));
+      // Act
+      const from = m.from();
+      // Assess
+      expect(from.displayName).toBe('Jörg');
+    });
+
+    it('reads tags of non-SIP URIs without parsing them', () => {
+      // Prepare
+      const m = parseMessage(msg(['INVITE sip:b SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK2', 'From: <tel:+15551234>;tag=t1', 'To: <tel:+15559999>', 'Call-ID: x', 'CSeq: 1 INVITE']));
+      // Act / Assess
+      expect(m.fromTag()).toBe('t1');
+      expect(m.toTag()).toBeUndefined();
+      expect(() => m.from()).toThrow('Bad From header');
+    });
+  });
+
+  describe('Editing and serialize', () => {
+    it('returns the received bytes for an unedited message', () => {
+      // Prepare
+      const raw = fixture('register.sip');
+      // Act
+      const out = parseMessage(raw).serialize();
+      // Assess
+      expect(out.equals(raw)).toBe(true);
+    });
+
+    it('keeps untouched lines byte for byte, adds a top Via, rewrites the Request-URI and Content-Length', () => {
+      // Prepare
+      const raw = Buffer.from('INVITE sip:b@x SIP/2.0\r\nVIA :  SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nl: 2\r\nSubject: one\r\n two\r\n\r\nhi', 'latin1');
+      const m = parseMessage(raw);
+      // Act
+      m.prependHeader('Via', 'SIP/2.0/TCP proxy.example.com;branch=z9hG4bKp');
+      m.setRequestUri('sip:b@10.0.0.2:5070');
+      m.removeHeader('Route');
+      m.setBody(Buffer.from('hello'));
+      const out = m.serialize().toString('latin1');
+      // Assess
+      expect(out).toBe('INVITE sip:b@10.0.0.2:5070 SIP/2.0\r\nVia: SIP/2.0/TCP proxy.example.com;branch=z9hG4bKp\r\nVIA :  SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 5\r\nSubject: one\r\n two\r\n\r\nhello');
+      expect(parseMessage(m.serialize()).vias().map((v) => v.branch)).toEqual(['z9hG4bKp', 'z9hG4bK1']);
+    });
+
+    it('setHeader replaces all fields in place, appendHeader adds after the last, and edits invalidate cached values', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Contact: <sip:a@1>', 'Expires: 60', 'Contact: <sip:a@2>']));
+      expect(m.expires()).toBe(60);
+      // Act
+      m.setHeader('Contact', ['<sip:z@9>;expires=10']);
+      m.appendHeader('Via', 'SIP/2.0/UDP last;branch=z9hG4bKl');
+      m.setHeader('Expires', ['30']);
+      // Assess
+      expect(m.headerNames()).toEqual(['Via', 'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Expires']);
+      expect(m.expires()).toBe(30);
+      const again = parseMessage(m.serialize());
+      expect(again.headerValues('Contact')).toEqual(['<sip:z@9>;expires=10']);
+      expect(again.header('Content-Length')).toBe('0');
+    });
+
+    it('clone is independent of the original', () => {
+      // Prepare
+      const m = parseMessage(fixture('invite.sip'));
+      // Act
+      const c = m.clone();
+      c.setRequestUri('sip:bob@10.0.0.9');
+      c.removeHeader('Route');
+      // Assess
+      expect(m.requestUri).toBe('sip:bob@biloxi.example.com');
+      expect(m.routes()).toHaveLength(2);
+      expect(m.serialize().equals(fixture('invite.sip'))).toBe(true);
+      expect(parseMessage(c.serialize()).hasHeader('Route')).toBe(false);
+    });
+
+    it('rejects header values with line breaks (header injection)', () => {
+      // Prepare
+      const m = parseMessage(fixture('register.sip'));
+      // Act
+      const act = (): void => m.setHeader('X-Evil', ['a\r\nVia: forged']);
+      // Assess
+      expect(act).toThrow(SipParseError);
+    });
+  });
+
+  describe('Function: createResponse (RFC 3261 §8.2.6)', () => {
+    it('copies Via, From, To, Call-ID and CSeq, adds the To tag, Content-Length 0', () => {
+      // Prepare
+      const req = parseMessage(fixture('invite.sip'));
+      // Act
+      const res = createResponse(req, 486, 'Busy Here', { toTag: 'xyz', headers: [['Retry-After', '30']] });
+      const wire = parseMessage(res.serialize());
+      // Assess
+      expect(wire.status).toBe(486);
+      expect(wire.reasonPhrase).toBe('Busy Here');
+      expect(wire.headerValues('Via')).toEqual(req.headerValues('Via'));
+      expect(wire.header('From')).toBe(req.header('From'));
+      expect(wire.toTag()).toBe('xyz');
+      expect(wire.header('Call-ID')).toBe(req.header('Call-ID'));
+      expect(wire.cseq()).toEqual({ seq: 314159, method: 'INVITE' });
+      expect(wire.header('Retry-After')).toBe('30');
+      expect(wire.header('Content-Length')).toBe('0');
+    });
+
+    it('keeps an existing To tag', () => {
+      // Prepare
+      const req = parseMessage(msg(['BYE sip:b SIP/2.0', ...BASE.filter((l) => !l.startsWith('To')), 'To: <sip:b@x>;tag=old']));
+      // Act
+      const res = createResponse(req, 200, 'OK', { toTag: 'new' });
+      // Assess
+      expect(res.toTag()).toBe('old');
+    });
+  });
+
+  describe('Function: createRequest', () => {
+    it('builds a request that parses back with its body', () => {
+      // Act
+      const req = createRequest({
+        method: 'REGISTER', requestUri: 'sip:upstream.example.com',
+        headers: [['Via', 'SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKr'], ['From', '<sip:a@x>;tag=1'], ['To', '<sip:a@x>'], ['Call-ID', 'r1'], ['CSeq', '7 REGISTER'], ['Max-Forwards', '70']],
+        body: Buffer.from('abc'),
+      });
+      const wire = parseMessage(req.serialize());
+      // Assess
+      expect(() => wire.validate()).not.toThrow();
+      expect(wire.cseq()).toEqual({ seq: 7, method: 'REGISTER' });
+      expect(wire.body.toString()).toBe('abc');
+    });
+
+    it('rejects a bad Request-URI', () => {
+      // Act / Assess
+      expect(() => createRequest({ method: 'REGISTER', requestUri: 'sip:a b', headers: [] })).toThrow(SipParseError);
+    });
+  });
+});
