@@ -42,8 +42,11 @@ export interface RegisterMessages<M> {
   toRegisterRequest(request: M, flow: ContractFlow, receivedAtMs: number): RegisterRequest | { error: LocalResponse };
   /** A local response to `request` (RFC 3261 §8.2.6): Via, From, To (+ tag), Call-ID, CSeq copied, then the headers. */
   localResponse(request: M, response: LocalResponse): M;
-  /** The relayed request: FWD-1 rewrites per `relay`, our Via with `branch` on top, Max-Forwards − 1. */
-  relayRequest(request: M, relay: RelayInstructions, branch: string): M;
+  /**
+   * The relayed request: FWD-1 rewrites per `relay`, our Via (sent-by from `relay.sourceUri`, FWD-9;
+   * `viaTransport` of the next hop; `branch`) on top, Max-Forwards − 1.
+   */
+  relayRequest(request: M, relay: RelayInstructions, branch: string, viaTransport: string): M;
   /** Status code of a response. */
   status(response: M): number;
   /** The outcome of a final response for `register-reply` (contacts, Expires, times). */
@@ -52,6 +55,14 @@ export interface RegisterMessages<M> {
   forwardResponse(response: M): M;
   /** RPL-7: the upstream 2xx for the UA with `removeHeaders` removed and `addHeaders` appended, top Via removed. */
   rewriteResponse(response: M, removeHeaders: readonly string[], addHeaders: readonly (readonly [string, string])[]): M;
+}
+
+/** Where and how a relay leaves. */
+export interface UpstreamHop<T> {
+  target: T;
+  isReliable: boolean;
+  /** Via transport token of the hop: `UDP`, `TCP` or `TLS`. */
+  viaTransport: string;
 }
 
 /** The transaction-layer operations the flow uses. */
@@ -66,7 +77,7 @@ export interface RegisterProxyOptions<M, T> {
   transactions: RegisterTransactions<M, T>;
   messages: RegisterMessages<M>;
   /** Where to send a relay: `outboundProxy` (`host:port[;transport=x]`) if set, else its Request-URI. */
-  resolveUpstream(nextHop: string, relay: RelayInstructions): { target: T; isReliable: boolean };
+  resolveUpstream(nextHop: string): UpstreamHop<T>;
   clock: Clock;
   /** RPL-9: wait this long for a final response upstream (`upstreamTimeout`). */
   upstreamTimeoutMs: number;
@@ -172,10 +183,11 @@ export class RegisterProxy<M, T> {
         onTimeout: () => finish({ kind: 'timeout', atMs: clock.nowMs() }, undefined),
         onTransportError: () => finish({ kind: 'transport-error', atMs: clock.nowMs() }, undefined),
       };
-      const relayed = messages.relayRequest(server.request, instructions, `${MAGIC_COOKIE}${this.options.newBranch()}`);
       try {
-        const { target, isReliable } = this.options.resolveUpstream(instructions.outboundProxy ?? instructions.requestUri, instructions);
-        transactions.sendRequest(relayed, target, isReliable, callbacks);
+        const hop = this.options.resolveUpstream(instructions.outboundProxy ?? instructions.requestUri);
+        const branch = `${MAGIC_COOKIE}${this.options.newBranch()}`;
+        const relayed = messages.relayRequest(server.request, instructions, branch, hop.viaTransport);
+        transactions.sendRequest(relayed, hop.target, hop.isReliable, callbacks);
       } catch (error) {
         this.options.logger?.warn({ err: error, aor: context.aor }, 'relay could not be sent');
         finish({ kind: 'transport-error', atMs: clock.nowMs() }, undefined);

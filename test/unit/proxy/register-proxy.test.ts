@@ -77,7 +77,7 @@ describe('Class: RegisterProxy', () => {
       invoker,
       transactions,
       messages,
-      resolveUpstream: (nextHop) => ({ target: `to ${nextHop}`, isReliable: false }),
+      resolveUpstream: (nextHop) => ({ target: `to ${nextHop}`, isReliable: false, viaTransport: 'UDP' }),
       clock,
       upstreamTimeoutMs: 10_000,
       retryAfterMs: 30_000,

@@ -1,0 +1,96 @@
+/**
+ * The {@link RegisterMessages} port implemented with the gateway's SIP codec.
+ */
+import { CONTRACT_VERSION, type Flow as ContractFlow, type LocalResponse, type RelayInstructions, type UpstreamOutcome } from '../../../functions/core/contract';
+import { badHeaderError, missingHeaderError, registrarErrorResponse, REGISTRAR_ERRORS } from '../../../functions/core/errors';
+import { SipParseError } from '../sip/errors';
+import { createResponse, type SipMessage } from '../sip/message';
+import type { RegisterMessages } from './register-proxy';
+import { formatOwnVia, removeTopVia } from './via-ops';
+
+/**
+ * Builds the SIP side of the REGISTER flow.
+ *
+ * @param retryAfterMs - ERR-2 `retryAfter`, for the 5xx this module may generate
+ * @param newToTag - To tags of local answers to malformed REGISTERs
+ */
+export function createSipRegisterMessages(retryAfterMs: number, newToTag: () => string): RegisterMessages<SipMessage> {
+  return {
+    toRegisterRequest(request, flow: ContractFlow, receivedAtMs) {
+      try {
+        // REG-1 step 2: the transport already validated Via, From, To, Call-ID, CSeq and Max-Forwards.
+        const userAgent = request.header('User-Agent');
+        const expires = request.header('Expires');
+        const maxForwards = request.maxForwards();
+        return {
+          version: CONTRACT_VERSION,
+          requestUri: request.requestUri,
+          from: request.header('From') ?? '',
+          to: request.header('To') ?? '',
+          contacts: request.headerValues('Contact'),
+          ...(expires === undefined ? {} : { expires }),
+          callId: request.callId(),
+          cseq: request.cseq().seq,
+          path: request.headerValues('Path'),
+          supported: request.headerValues('Supported').map((tag) => tag.toLowerCase()),
+          hasAuthorization: request.hasAuthorization(),
+          ...(maxForwards === undefined ? {} : { maxForwards }),
+          ...(userAgent === undefined ? {} : { userAgent }),
+          flow,
+          receivedAtMs,
+        };
+      } catch (error) {
+        if (!(error instanceof SipParseError)) throw error;
+        const row =
+          error.header === undefined
+            ? REGISTRAR_ERRORS.internalError
+            : error.code === 'missing-header'
+              ? missingHeaderError(error.header)
+              : badHeaderError(error.header);
+        return { error: registrarErrorResponse(row, retryAfterMs, newToTag()) };
+      }
+    },
+
+    localResponse(request, response: LocalResponse) {
+      return createResponse(request, response.status, response.reason, { toTag: response.toTag, headers: response.headers });
+    },
+
+    relayRequest(request, relay: RelayInstructions, branch, viaTransport) {
+      const relayed = request.clone();
+      relayed.setRequestUri(relay.requestUri);
+      for (const name of relay.removeHeaders) relayed.removeHeader(name);
+      for (const [name, value] of relay.addHeaders) relayed.appendHeader(name, value);
+      // FWD-5: our Path goes topmost, in the given order.
+      for (const value of [...relay.prependPath].reverse()) relayed.prependHeader('Path', value);
+      if (relay.supported !== undefined) relayed.setHeader('Supported', [relay.supported]);
+      // RFC 3261 §16.6 step 3: Max-Forwards decremented, 70 when absent (0 was answered 483 by the decision).
+      relayed.setHeader('Max-Forwards', [String(Math.max(0, (request.maxForwards() ?? 70) - 1))]);
+      // RFC 3261 §16.6 step 8, FWD-9: our Via names the advertised socket the relay leaves from.
+      relayed.prependHeader('Via', formatOwnVia(relay.sourceUri, viaTransport, branch));
+      return relayed;
+    },
+
+    status: (response) => response.status,
+
+    finalOutcome(response, sentAtMs, receivedAtMs): UpstreamOutcome {
+      const expires = response.header('Expires');
+      return {
+        kind: 'final',
+        status: response.status,
+        contacts: response.headerValues('Contact'),
+        ...(expires === undefined ? {} : { expires }),
+        receivedAtMs,
+        sentAtMs,
+      };
+    },
+
+    forwardResponse: (response) => removeTopVia(response),
+
+    rewriteResponse(response, removeHeaders, addHeaders) {
+      const rewritten = removeTopVia(response);
+      for (const name of removeHeaders) rewritten.removeHeader(name);
+      for (const [name, value] of addHeaders) rewritten.appendHeader(name, value);
+      return rewritten;
+    },
+  };
+}
