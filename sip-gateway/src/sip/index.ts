@@ -11,3 +11,4 @@ export * from './via';
 export * from './contact';
 export * from './header-names';
 export * from './message';
+export * from './stream-framer';
