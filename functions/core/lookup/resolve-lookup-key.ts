@@ -9,7 +9,7 @@
  */
 import type { MidRegistrarConfig } from '../config';
 import type { LookupRequest } from '../contract';
-import { type TokenKey, verifyFlowToken, verifyPathToken } from '../token';
+import { verifyFlowToken, verifyPathToken } from '../token';
 import { type SipUri, parseUri, unescapeUriPart, uriParam } from '../../../sip-gateway/src/sip/uri';
 import { parseNameAddr } from '../../../sip-gateway/src/sip/name-addr';
 import { compileTrustedSources, isTrustedSource, type TrustedSources } from './trusted-sources';
@@ -17,7 +17,14 @@ import { compileTrustedSources, isTrustedSource, type TrustedSources } from './t
 /** The configuration keys lookup reads. */
 export type LookupConfig = Pick<
   MidRegistrarConfig,
-  'mode' | 'insertion' | 'contactIdIn' | 'contactIdParam' | 'atEscape' | 'advertisedUri' | 'trustedUpstreamSources'
+  | 'mode'
+  | 'insertion'
+  | 'contactIdIn'
+  | 'contactIdParam'
+  | 'atEscape'
+  | 'advertisedUri'
+  | 'trustedUpstreamSources'
+  | 'tokenSecret'
 >;
 
 /** What to read from the store for a request from a trusted source, or what to answer without reading. */
@@ -126,15 +133,16 @@ function keyFromOurRequestUri(config: LookupConfig, requestUri: SipUri, removeTo
 /**
  * Classifies an initial request and resolves it to a store key (SPEC LKP-1, LKP-2, LKP-10).
  *
- * @param tokenSecret the `tokenSecret` key (PTH-7) that signed our Path and Record-Route tokens.
+ * Tokens are verified under `config.tokenSecret` (PTH-7); without one no token verifies (403).
+ *
  * @returns what to read, or what to answer without reading.
  * @example
  * ```ts
- * const key = resolveLookupKey(config, request, secret);
+ * const key = resolveLookupKey(config, request);
  * if (key.kind === 'contact-id') record = await store.getByContactId(key.contactId);
  * ```
  */
-export function resolveLookupKey(config: LookupConfig, request: LookupRequest, tokenSecret: TokenKey): LookupKey {
+export function resolveLookupKey(config: LookupConfig, request: LookupRequest): LookupKey {
   if (request.hasToTag || NOT_LOOKED_UP.has(request.method.toUpperCase())) return { kind: 'not-lookup' };
   const advertised = parseUri(config.advertisedUri);
   const trusted = isTrustedSource(trustedSources(config), request.flow.remoteAddress, request.flow.remotePort);
@@ -144,7 +152,8 @@ export function resolveLookupKey(config: LookupConfig, request: LookupRequest, t
   const route = request.topRoute === undefined ? undefined : tryParseRoute(request.topRoute);
   if (route !== undefined && isOurs(route, advertised)) {
     removeTopRoute = true;
-    if (route.user !== undefined) {
+    const tokenSecret = config.tokenSecret;
+    if (route.user !== undefined && tokenSecret !== undefined) {
       const aor = verifyPathToken(tokenSecret, route.user);
       if (aor !== undefined && config.insertion === 'path' && config.mode !== 2) {
         // LKP-2 path insertion: the token names the AoR, the Request-URI picks the binding; LKP-10 for untrusted.
@@ -156,6 +165,8 @@ export function resolveLookupKey(config: LookupConfig, request: LookupRequest, t
       // LKP-10: a token failing its MAC (or a Path token we do not use in this mode) is forbidden.
       return { kind: 'reject', error: 'forbidden' };
     }
+    // LKP-10: a token we cannot check (no tokenSecret) is treated as failing its MAC.
+    if (route.user !== undefined) return { kind: 'reject', error: 'forbidden' };
   }
 
   if (requestUri !== undefined && isOurs(requestUri, advertised)) {

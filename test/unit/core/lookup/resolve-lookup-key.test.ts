@@ -25,7 +25,7 @@ describe('resolveLookupKey', () => {
       const config = makeConfig();
 
       // Act
-      const key = resolveLookupKey(config, request({ method }), SECRET);
+      const key = resolveLookupKey(config, request({ method }));
 
       // Assess
       expect(key).toEqual({ kind: 'not-lookup' });
@@ -33,7 +33,7 @@ describe('resolveLookupKey', () => {
 
     it('LKP-1: a request with a To tag (in-dialog) is not looked up', () => {
       // Act
-      const key = resolveLookupKey(makeConfig(), request({ hasToTag: true }), SECRET);
+      const key = resolveLookupKey(makeConfig(), request({ hasToTag: true }));
 
       // Assess
       expect(key).toEqual({ kind: 'not-lookup' });
@@ -44,8 +44,8 @@ describe('resolveLookupKey', () => {
       const options = { method: 'OPTIONS', requestUri: 'sip:203.0.113.10' };
 
       // Act
-      const fromUpstream = resolveLookupKey(makeConfig(), request(options), SECRET);
-      const fromDevice = resolveLookupKey(makeConfig({ mode: 2 }), request({ ...options, flow: DEVICE_SOURCE }), SECRET);
+      const fromUpstream = resolveLookupKey(makeConfig(), request(options));
+      const fromDevice = resolveLookupKey(makeConfig({ mode: 2 }), request({ ...options, flow: DEVICE_SOURCE }));
 
       // Assess
       expect(fromUpstream).toEqual({ kind: 'options-ok' });
@@ -57,7 +57,7 @@ describe('resolveLookupKey', () => {
       const invite = request({ requestUri: 'sip:bob@example.com', flow: DEVICE_SOURCE });
 
       // Act
-      const key = resolveLookupKey(makeConfig(), invite, SECRET);
+      const key = resolveLookupKey(makeConfig(), invite);
 
       // Assess
       expect(key).toEqual({ kind: 'relay-upstream' });
@@ -68,7 +68,7 @@ describe('resolveLookupKey', () => {
       const invite = request({ requestUri: 'sip:bob@example.com' });
 
       // Act
-      const key = resolveLookupKey(makeConfig(), invite, SECRET);
+      const key = resolveLookupKey(makeConfig(), invite);
 
       // Assess
       expect(key).toEqual({ kind: 'reject', error: 'notFound' });
@@ -81,8 +81,8 @@ describe('resolveLookupKey', () => {
       const otherPort = makeFlow({ remoteAddress: '198.51.100.9', remotePort: 5080 });
 
       // Act
-      const fromMapped = resolveLookupKey(config, request({ flow: mapped }), SECRET);
-      const fromOtherPort = resolveLookupKey(config, request({ flow: otherPort }), SECRET);
+      const fromMapped = resolveLookupKey(config, request({ flow: mapped }));
+      const fromOtherPort = resolveLookupKey(config, request({ flow: otherPort }));
 
       // Assess
       expect(fromMapped.kind).toBe('contact-id');
@@ -93,7 +93,7 @@ describe('resolveLookupKey', () => {
   describe('LKP-2 resolution', () => {
     it('LKP-2: contact insertion reads the ctid parameter and ignores the rest', () => {
       // Act
-      const key = resolveLookupKey(makeConfig(), request({ requestUri: 'sip:whoever@203.0.113.10;ctid=42;transport=udp' }), SECRET);
+      const key = resolveLookupKey(makeConfig(), request({ requestUri: 'sip:whoever@203.0.113.10;ctid=42;transport=udp' }));
 
       // Assess
       expect(key).toEqual({ kind: 'contact-id', contactId: '42', removeTopRoute: false });
@@ -105,8 +105,8 @@ describe('resolveLookupKey', () => {
       const byParam = makeConfig({ contactIdParam: 'mrid' });
 
       // Act
-      const userKey = resolveLookupKey(byUser, request({ requestUri: 'sip:4250694360795977181@203.0.113.10:5060' }), SECRET);
-      const paramKey = resolveLookupKey(byParam, request({ requestUri: 'sip:203.0.113.10:5060;mrid=7' }), SECRET);
+      const userKey = resolveLookupKey(byUser, request({ requestUri: 'sip:4250694360795977181@203.0.113.10:5060' }));
+      const paramKey = resolveLookupKey(byParam, request({ requestUri: 'sip:203.0.113.10:5060;mrid=7' }));
 
       // Assess
       expect(userKey).toEqual({ kind: 'contact-id', contactId: '4250694360795977181', removeTopRoute: false });
@@ -123,7 +123,7 @@ describe('resolveLookupKey', () => {
       ];
 
       // Act
-      const keys = uris.map((requestUri) => resolveLookupKey(makeConfig(), request({ requestUri }), SECRET));
+      const keys = uris.map((requestUri) => resolveLookupKey(makeConfig(), request({ requestUri })));
 
       // Assess
       expect(keys).toEqual(uris.map(() => ({ kind: 'reject', error: 'notFound' })));
@@ -134,7 +134,7 @@ describe('resolveLookupKey', () => {
       const config = makeConfig({ mode: 2 });
 
       // Act
-      const key = resolveLookupKey(config, request({ requestUri: 'sip:alice%40Example.COM@203.0.113.10:5060;ctid=88' }), SECRET);
+      const key = resolveLookupKey(config, request({ requestUri: 'sip:alice%40Example.COM@203.0.113.10:5060;ctid=88' }));
 
       // Assess
       expect(key).toEqual({ kind: 'aor', aor: 'alice@example.com', incarnationId: '88', removeTopRoute: false });
@@ -145,7 +145,7 @@ describe('resolveLookupKey', () => {
       const config = makeConfig({ mode: 2, atEscape: '___' });
 
       // Act
-      const key = resolveLookupKey(config, request({ requestUri: 'sip:alice___example.com@203.0.113.10' }), SECRET);
+      const key = resolveLookupKey(config, request({ requestUri: 'sip:alice___example.com@203.0.113.10' }));
 
       // Assess
       expect(key).toEqual({ kind: 'aor', aor: 'alice@example.com', removeTopRoute: false });
@@ -171,7 +171,7 @@ describe('resolveLookupKey', () => {
       const invite = request({ requestUri: 'sip:alice@192.0.2.7:5062', topRoute: `<sip:${token}@203.0.113.10:5060;lr>` });
 
       // Act
-      const key = resolveLookupKey(config, invite, SECRET);
+      const key = resolveLookupKey(config, invite);
 
       // Assess
       expect(key).toEqual({ kind: 'path-token', aor: 'alice@example.com', requestUri: 'sip:alice@192.0.2.7:5062', removeTopRoute: true });
@@ -179,7 +179,7 @@ describe('resolveLookupKey', () => {
 
     it('LKP-2: our own top Route without user is removed in contact insertion', () => {
       // Act
-      const key = resolveLookupKey(makeConfig(), request({ requestUri: 'sip:203.0.113.10;ctid=5', topRoute: '<sip:203.0.113.10;lr>' }), SECRET);
+      const key = resolveLookupKey(makeConfig(), request({ requestUri: 'sip:203.0.113.10;ctid=5', topRoute: '<sip:203.0.113.10;lr>' }));
 
       // Assess
       expect(key).toEqual({ kind: 'contact-id', contactId: '5', removeTopRoute: true });
@@ -189,7 +189,7 @@ describe('resolveLookupKey', () => {
   describe('LKP-10 forbidden', () => {
     it('LKP-10: a valid ctid from an untrusted address gets 403', () => {
       // Act
-      const key = resolveLookupKey(makeConfig(), request({ flow: DEVICE_SOURCE }), SECRET);
+      const key = resolveLookupKey(makeConfig(), request({ flow: DEVICE_SOURCE }));
 
       // Assess
       expect(key).toEqual({ kind: 'reject', error: 'forbidden' });
@@ -197,7 +197,7 @@ describe('resolveLookupKey', () => {
 
     it('LKP-10: a mode 2 contact from an untrusted address gets 403', () => {
       // Act
-      const key = resolveLookupKey(makeConfig({ mode: 2 }), request({ requestUri: 'sip:alice%40example.com@203.0.113.10', flow: DEVICE_SOURCE }), SECRET);
+      const key = resolveLookupKey(makeConfig({ mode: 2 }), request({ requestUri: 'sip:alice%40example.com@203.0.113.10', flow: DEVICE_SOURCE }));
 
       // Assess
       expect(key).toEqual({ kind: 'reject', error: 'forbidden' });
@@ -212,7 +212,7 @@ describe('resolveLookupKey', () => {
       const invite = request({ requestUri: 'sip:alice@192.0.2.7:5062', topRoute: `<sip:${forged}@203.0.113.10:5060;lr>` });
 
       // Act
-      const key = resolveLookupKey(config, invite, SECRET);
+      const key = resolveLookupKey(config, invite);
 
       // Assess
       expect(key).toEqual({ kind: 'reject', error: 'forbidden' });
@@ -225,7 +225,7 @@ describe('resolveLookupKey', () => {
       const invite = request({ requestUri: 'sip:alice@192.0.2.7:5062', topRoute: `<sip:${token}@203.0.113.10;lr>`, flow: DEVICE_SOURCE });
 
       // Act
-      const key = resolveLookupKey(config, invite, SECRET);
+      const key = resolveLookupKey(config, invite);
 
       // Assess
       expect(key).toEqual({ kind: 'reject', error: 'forbidden' });
@@ -237,7 +237,7 @@ describe('resolveLookupKey', () => {
       const invite = request({ requestUri: 'sip:bob@example.com', topRoute: `<sip:${token}@203.0.113.10:5060;lr>` });
 
       // Act
-      const key = resolveLookupKey(makeConfig(), invite, SECRET);
+      const key = resolveLookupKey(makeConfig(), invite);
 
       // Assess
       expect(key).toEqual({ kind: 'not-lookup' });

@@ -91,10 +91,10 @@ describe('resolveTargets', () => {
     const record = makeRecord({
       incarnation,
       bindings: [
-        makeBinding({ contactId: '1', q: '0.5' }),
-        makeBinding({ contactId: '2' }),
-        makeBinding({ contactId: '3', q: '1.0' }),
-        makeBinding({ contactId: '4', q: '0.5', expiresAtMs: 500 }),
+        makeBinding({ contactId: '1', q: '0.5', incarnationId: '88' }),
+        makeBinding({ contactId: '2', incarnationId: '88' }),
+        makeBinding({ contactId: '3', q: '1.0', incarnationId: '88' }),
+        makeBinding({ contactId: '4', q: '0.5', expiresAtMs: 500, incarnationId: '88' }),
       ],
     });
 
@@ -107,7 +107,7 @@ describe('resolveTargets', () => {
 
   it('LKP-2: mode 2 with a ctid of a closed or other incarnation gives 480', () => {
     // Prepare
-    const record = makeRecord({ incarnation: { id: '88', createdAtMs: 0, upstream: makeUpstream() }, bindings: [makeBinding()] });
+    const record = makeRecord({ incarnation: { id: '88', createdAtMs: 0, upstream: makeUpstream() }, bindings: [makeBinding({ incarnationId: '88' })] });
 
     // Act
     const current = resolveTargets(mode2, { kind: 'aor', aor: AOR, incarnationId: '88', removeTopRoute: false }, record, 1000);
