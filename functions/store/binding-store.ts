@@ -115,8 +115,12 @@ export interface BindingStore<R extends { aor: string }> {
 export function shardOf(aor: string, shardCount: number): number {
   if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError(`shardCount must be a positive integer, got ${shardCount}`);
   let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(aor, 'utf8')) {
-    hash ^= byte;
+  // ASCII fast path (an AoR almost always is): its UTF-16 code units are its UTF-8 bytes.
+  // eslint-disable-next-line no-control-regex
+  const utf8 = /^[\x00-\x7f]*$/.test(aor) ? undefined : Buffer.from(aor, 'utf8');
+  const length = utf8?.length ?? aor.length;
+  for (let i = 0; i < length; i += 1) {
+    hash ^= utf8 === undefined ? aor.charCodeAt(i) : utf8[i];
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash % shardCount;

@@ -9,6 +9,19 @@ describe('Function: shardOf', () => {
     expect(shards).toEqual([0xe40c292c % 2 ** 31, 0x811c9dc5 % 2 ** 31, 0xe40c292c % 16]);
   });
 
+  it('hashes the UTF-8 bytes of a non-ASCII AoR, not its UTF-16 code units', () => {
+    // Prepare: FNV-1a 32 over the UTF-8 bytes, computed independently.
+    const aor = 'jürgen@exämple.com';
+    let expected = 0x811c9dc5;
+    for (const byte of new TextEncoder().encode(aor)) expected = Math.imul(expected ^ byte, 0x01000193) >>> 0;
+
+    // Act
+    const shard = shardOf(aor, 2 ** 31);
+
+    // Assess
+    expect(shard).toBe(expected % 2 ** 31);
+  });
+
   it('spreads AoRs evenly enough that no shard gets a hot share', () => {
     // Prepare
     const counts = new Array<number>(16).fill(0);

@@ -1,0 +1,183 @@
+/**
+ * Append-only JSON-lines file with group commit, for the embedded store.
+ *
+ * Lines appended during one turn of the event loop are written by one `writeSync` in the check phase
+ * (setImmediate) and their promises resolve after it: an acknowledged line is in the OS page cache,
+ * so it survives `kill -9` of the process. Surviving power loss needs `fsync: true` (an fsync per
+ * group). A failed write rejects its group and every later append (fail-stop: the caller's memory
+ * may be ahead of the file, so nothing more may be acknowledged).
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+
+/** Result of reading a journal. */
+export interface JournalContents {
+  /** Complete, parsable lines in order. */
+  entries: unknown[];
+  /** True when the last line was cut short or unparsable (a crash mid-write) and was skipped. */
+  skippedTail: boolean;
+}
+
+/** Raised when a line other than the last cannot be parsed: the file is damaged, not merely cut. */
+export class JournalCorruptError extends Error {
+  constructor(
+    readonly path: string,
+    readonly lineNumber: number,
+  ) {
+    super(`${path}: line ${lineNumber} is corrupt`);
+    this.name = 'JournalCorruptError';
+  }
+}
+
+/** Reads every entry of the journal at `path` (missing file: none). */
+export function readJournal(path: string): JournalContents {
+  if (!fs.existsSync(path)) return { entries: [], skippedTail: false };
+  const lines = fs.readFileSync(path, 'utf8').split('\n');
+  // After the final newline comes "" (clean end) or the start of a line cut by a crash.
+  const tail = lines.pop() ?? '';
+  let skippedTail = tail !== '';
+  const entries: unknown[] = [];
+  for (let i = 0; i < lines.length; i += 1) {
+    if (lines[i] === '') continue;
+    try {
+      entries.push(JSON.parse(lines[i]));
+    } catch {
+      if (i === lines.length - 1 && !skippedTail) {
+        skippedTail = true;
+        continue;
+      }
+      throw new JournalCorruptError(path, i + 1);
+    }
+  }
+  return { entries, skippedTail };
+}
+
+/**
+ * Atomically replaces the file at `path` by `lines` (write a temporary file, fsync, rename, fsync
+ * the directory), so a crash leaves either the old or the new file.
+ */
+export function rewriteJournal(path: string, lines: Iterable<string>): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    let chunk: string[] = [];
+    let size = 0;
+    for (const line of lines) {
+      chunk.push(line);
+      size += line.length;
+      if (size > 1 << 20) {
+        fs.writeSync(fd, chunk.join(''));
+        chunk = [];
+        size = 0;
+      }
+    }
+    if (chunk.length > 0) fs.writeSync(fd, chunk.join(''));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  syncDirectory(path);
+}
+
+function syncDirectory(filePath: string): void {
+  const dir = fs.openSync(nodePath.dirname(filePath), 'r');
+  try {
+    fs.fsyncSync(dir);
+  } finally {
+    fs.closeSync(dir);
+  }
+}
+
+/** The file-system calls a {@link JournalWriter} writes with (injectable for fault-injection tests). */
+export interface JournalIo {
+  writeSync(fd: number, data: string): number;
+  fsyncSync(fd: number): void;
+}
+
+const nodeIo: JournalIo = { writeSync: (fd, data) => fs.writeSync(fd, data), fsyncSync: (fd) => fs.fsyncSync(fd) };
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Appends lines to a journal file with group commit. */
+export class JournalWriter {
+  private fd: number;
+  private pending: string[] = [];
+  private waiters: Waiter[] = [];
+  private scheduled = false;
+  private failure: Error | undefined;
+  /** Lines written since the file was opened or rewritten. */
+  linesWritten = 0;
+
+  /**
+   * @param path the file, created if missing
+   * @param fsync fsync after each group (survives power loss; much slower)
+   * @param afterFlush called after each successful group write (e.g. to compact)
+   * @param io the write and fsync calls
+   */
+  constructor(
+    readonly path: string,
+    private readonly fsync: boolean,
+    private readonly afterFlush: () => void = () => undefined,
+    private readonly io: JournalIo = nodeIo,
+  ) {
+    this.fd = fs.openSync(path, 'a');
+  }
+
+  /** Appends `line` (ending in "\n"); resolves once it is written. */
+  append(line: string): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.pending.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** The error that stopped this writer, if any. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Writes every pending line now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const lines = this.pending;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      this.io.writeSync(this.fd, lines.length === 1 ? lines[0] : lines.join(''));
+      if (this.fsync) this.io.fsyncSync(this.fd);
+    } catch (err) {
+      this.failure ??= err as Error;
+      for (const w of waiters) w.reject(this.failure);
+      return;
+    }
+    this.linesWritten += lines.length;
+    for (const w of waiters) w.resolve();
+    this.afterFlush();
+  }
+
+  /** Replaces the file by `lines` (compaction); pending lines are flushed first. */
+  rewrite(lines: Iterable<string>): void {
+    this.flush();
+    fs.closeSync(this.fd);
+    rewriteJournal(this.path, lines);
+    this.fd = fs.openSync(this.path, 'a');
+    this.linesWritten = 0;
+  }
+
+  /** Flushes and closes the file. */
+  close(): void {
+    this.flush();
+    fs.closeSync(this.fd);
+    this.failure ??= new Error(`${this.path} is closed`);
+  }
+}

@@ -1,0 +1,319 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { shardOf } from '../../../functions/store/binding-store';
+import { EMBEDDED_FILES, EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
+import type { JournalIo } from '../../../functions/store/journal-file';
+import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from '../../../functions/store/errors';
+
+interface TestRecord {
+  aor: string;
+  contacts: string[];
+}
+
+const SHARDS = 4;
+const NOW_MS = 1_700_000_000_000;
+const TTL = NOW_MS / 1000 + 3600;
+
+describe('Class: EmbeddedBindingStore', () => {
+  let dataDir: string;
+  const open: EmbeddedBindingStore<TestRecord>[] = [];
+
+  function openStore(options: { compactMinLines?: number; clock?: () => number; journalIo?: JournalIo } = {}): EmbeddedBindingStore<TestRecord> {
+    const store = EmbeddedBindingStore.open<TestRecord>({ dataDir, shardCount: SHARDS, clock: () => NOW_MS, ...options });
+    open.push(store);
+    return store;
+  }
+
+  function journalLines(): string[] {
+    return fs.readFileSync(path.join(dataDir, EMBEDDED_FILES.journal), 'utf8').split('\n').filter((l) => l !== '');
+  }
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-store-'));
+  });
+
+  afterEach(() => {
+    for (const store of open.splice(0)) store.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe('Method: put / get / delete', () => {
+    it('GEN-5: commits only on the expected version, like the DynamoDB adapter', async () => {
+      // Prepare
+      const store = openStore();
+      const aor = 'alice@example.com';
+      const v1 = await store.put({ aor, contacts: ['sip:a@192.0.2.1'] }, 0, { ttlEpochSec: TTL });
+
+      // Act
+      const create = await store.put({ aor, contacts: [] }, 0, { ttlEpochSec: TTL }).catch((e: unknown) => e);
+      const v2 = await store.put({ aor, contacts: ['sip:b@192.0.2.2'] }, v1, { ttlEpochSec: TTL });
+      const stale = await store.put({ aor, contacts: [] }, v1, { ttlEpochSec: TTL }).catch((e: unknown) => e);
+      const staleDelete = await store.delete(aor, v1).catch((e: unknown) => e);
+
+      // Assess
+      expect(create).toBeInstanceOf(VersionConflictError);
+      expect(stale).toMatchObject({ name: 'VersionConflictError', currentVersion: v2 });
+      expect(staleDelete).toBeInstanceOf(VersionConflictError);
+      expect(v2).toBe(v1 + 1);
+      expect(await store.get(aor)).toEqual({ record: { aor, contacts: ['sip:b@192.0.2.2'] }, version: v2 });
+      expect(store.stats()).toMatchObject({ reads: 1, writes: 5, conflicts: 3 });
+    });
+
+    it('returns a copy: changing a returned record does not change the store', async () => {
+      // Prepare
+      const store = openStore();
+      await store.put({ aor: 'a@x', contacts: ['sip:1@x'] }, 0, { ttlEpochSec: TTL });
+      const first = await store.get('a@x');
+
+      // Act
+      first!.record.contacts.push('sip:mutated@x');
+
+      // Assess
+      expect((await store.get('a@x'))!.record.contacts).toEqual(['sip:1@x']);
+    });
+
+    it('GEN-3: a writer holding a version of a deleted record cannot overwrite the one created after it', async () => {
+      // Prepare
+      const store = openStore();
+      const old1 = await store.put({ aor: 'a@x', contacts: ['sip:old@x'] }, 0, { ttlEpochSec: TTL });
+      await store.delete('a@x', old1);
+      const new1 = await store.put({ aor: 'a@x', contacts: ['sip:new@x'] }, 0, { ttlEpochSec: TTL });
+
+      // Act
+      const stale = store.put({ aor: 'a@x', contacts: ['sip:old@x'] }, old1, { ttlEpochSec: TTL });
+
+      // Assess
+      await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
+      expect(new1).toBeGreaterThan(old1);
+    });
+
+    it('getMany returns present records once each', async () => {
+      // Prepare
+      const store = openStore();
+      await store.put({ aor: 'a@x', contacts: [] }, 0, { ttlEpochSec: TTL });
+      await store.put({ aor: 'b@x', contacts: [] }, 0, { ttlEpochSec: TTL });
+
+      // Act
+      const found = await store.getMany(['a@x', 'b@x', 'a@x', 'c@x']);
+
+      // Assess
+      expect([...found.keys()]).toEqual(['a@x', 'b@x']);
+    });
+  });
+
+  describe('Method: open (persistence)', () => {
+    it('GEN-1: a new instance on the same directory sees records, versions, due times and contact ids', async () => {
+      // Prepare
+      const first = openStore();
+      const due = 'p0@x';
+      const v1 = await first.put({ aor: due, contacts: ['sip:1@x'] }, 0, { dueAtMs: NOW_MS + 5, ttlEpochSec: TTL });
+      const v2 = await first.put({ aor: due, contacts: ['sip:2@x'] }, v1, { dueAtMs: NOW_MS + 10, ttlEpochSec: TTL });
+      await first.claimContactId('777', due, TTL);
+      first.close();
+
+      // Act
+      const second = openStore();
+
+      // Assess
+      expect(await second.get(due)).toEqual({ record: { aor: due, contacts: ['sip:2@x'] }, version: v2 });
+      expect(await second.findDue(shardOf(due, SHARDS), NOW_MS + 10, 10)).toEqual([due]);
+      expect(await second.findDue(shardOf(due, SHARDS), NOW_MS + 9, 10)).toEqual([]);
+      expect(await second.findAorByContactId('777')).toBe(due);
+    });
+
+    it('GEN-3: deleted records and released contact ids do not come back after a restart', async () => {
+      // Prepare
+      const first = openStore();
+      const v = await first.put({ aor: 'gone@x', contacts: [] }, 0, { dueAtMs: NOW_MS, ttlEpochSec: TTL });
+      await first.claimContactId('9', 'gone@x', TTL);
+      await first.delete('gone@x', v);
+      await first.releaseContactId('9', 'gone@x');
+      first.close();
+
+      // Act
+      const second = openStore();
+
+      // Assess
+      expect(await second.get('gone@x')).toBeUndefined();
+      expect(await second.findAorByContactId('9')).toBeUndefined();
+      expect(await second.findDue(shardOf('gone@x', SHARDS), NOW_MS, 10)).toEqual([]);
+      expect(second.recordCount).toBe(0);
+    });
+
+    it('skips a last line cut by a crash, keeps every earlier line, and appends cleanly after it', async () => {
+      // Prepare
+      const first = openStore();
+      await first.put({ aor: 'kept@x', contacts: ['sip:k@x'] }, 0, { ttlEpochSec: TTL });
+      first.close();
+      fs.appendFileSync(path.join(dataDir, EMBEDDED_FILES.journal), '{"t":"p","v":5,"d":null,"x":1,"r":{"aor":"torn@x","cont');
+
+      // Act
+      const second = openStore();
+      await second.put({ aor: 'after@x', contacts: [] }, 0, { ttlEpochSec: TTL });
+      second.close();
+      const third = openStore();
+
+      // Assess
+      expect(second.recoveredTruncatedTail).toBe(true);
+      expect((await third.get('kept@x'))?.record.contacts).toEqual(['sip:k@x']);
+      expect(await third.get('torn@x')).toBeUndefined();
+      expect(await third.get('after@x')).toBeDefined();
+      expect(third.recoveredTruncatedTail).toBe(false);
+    });
+
+    it('refuses a journal damaged before its last line instead of silently losing data', () => {
+      // Prepare
+      fs.writeFileSync(path.join(dataDir, EMBEDDED_FILES.journal), '{"t":"p","v":1,"d":null,"x":1,"r":{"aor":"a@x"}}\n{garbage\n{"t":"d","a":"a@x"}\n');
+
+      // Act
+      const opening = () => openStore();
+
+      // Assess
+      expect(opening).toThrow(StoreFailureError);
+    });
+
+    it('refuses a directory already open in this process until it is closed', () => {
+      // Prepare
+      const first = openStore();
+
+      // Act
+      const second = () => openStore();
+
+      // Assess
+      expect(second).toThrow(StoreFailureError);
+      first.close();
+      expect(() => openStore()).not.toThrow();
+    });
+  });
+
+  describe('Method: compact', () => {
+    it('keeps the journal bounded under repeated updates and loses nothing', async () => {
+      // Prepare
+      const store = openStore({ compactMinLines: 100 });
+      const versions = new Map<string, number>();
+      for (let i = 0; i < 10; i += 1) versions.set(`c${i}@x`, await store.put({ aor: `c${i}@x`, contacts: [] }, 0, { ttlEpochSec: TTL }));
+
+      // Act
+      for (let round = 1; round <= 100; round += 1) {
+        await Promise.all(
+          [...versions].map(async ([aor, v]) => versions.set(aor, await store.put({ aor, contacts: [`sip:${round}@x`] }, v, { ttlEpochSec: TTL }))),
+        );
+      }
+      const linesAfterUpdates = journalLines().length;
+      store.close();
+      const reopened = openStore();
+
+      // Assess: 1010 puts, but never more than the threshold plus one group.
+      expect(linesAfterUpdates).toBeLessThanOrEqual(110);
+      for (const [aor, v] of versions) expect(await reopened.get(aor)).toEqual({ record: { aor, contacts: ['sip:100@x'] }, version: v });
+      expect(journalLines()).toHaveLength(10);
+    });
+
+    it('drops records and contact ids whose ttl passed (garbage collection), keeps the rest', async () => {
+      // Prepare
+      let nowMs = NOW_MS;
+      const store = openStore({ clock: () => nowMs });
+      await store.put({ aor: 'short@x', contacts: [] }, 0, { dueAtMs: NOW_MS, ttlEpochSec: NOW_MS / 1000 + 10 });
+      await store.put({ aor: 'long@x', contacts: [] }, 0, { ttlEpochSec: NOW_MS / 1000 + 1000 });
+      await store.claimContactId('1', 'short@x', NOW_MS / 1000 + 10);
+
+      // Act
+      nowMs = NOW_MS + 11_000;
+      store.compact();
+
+      // Assess
+      expect(await store.get('short@x')).toBeUndefined();
+      expect(await store.findAorByContactId('1')).toBeUndefined();
+      expect(await store.findDue(shardOf('short@x', SHARDS), nowMs, 10)).toEqual([]);
+      expect(await store.get('long@x')).toBeDefined();
+    });
+  });
+
+  describe('Method: findDue', () => {
+    it('returns due AoRs of one shard, earliest first, following updates and clears', async () => {
+      // Prepare
+      const store = openStore();
+      const aors = Array.from({ length: 40 }, (_, i) => `d${i}@x`).filter((a) => shardOf(a, SHARDS) === 0).slice(0, 4);
+      const [a, b, c, d] = aors;
+      const va = await store.put({ aor: a, contacts: [] }, 0, { dueAtMs: 300, ttlEpochSec: TTL });
+      await store.put({ aor: b, contacts: [] }, 0, { dueAtMs: 100, ttlEpochSec: TTL });
+      const vc = await store.put({ aor: c, contacts: [] }, 0, { dueAtMs: 200, ttlEpochSec: TTL });
+      await store.put({ aor: d, contacts: [] }, 0, { dueAtMs: 900, ttlEpochSec: TTL });
+
+      // Act
+      await store.put({ aor: a, contacts: [] }, va, { dueAtMs: 50, ttlEpochSec: TTL });
+      await store.put({ aor: c, contacts: [] }, vc, { ttlEpochSec: TTL });
+
+      // Assess
+      expect(await store.findDue(0, 500, 10)).toEqual([a, b]);
+      expect(await store.findDue(0, 500, 1)).toEqual([a]);
+      expect(await store.findDue(0, 500, 10)).toEqual([a, b]);
+    });
+  });
+
+  describe('Method: claimContactId', () => {
+    it('FWD-4: a contact id belongs to one AoR; its owner may claim it again', async () => {
+      // Prepare
+      const store = openStore();
+      await store.claimContactId('42', 'owner@x', TTL);
+
+      // Act
+      const other = store.claimContactId('42', 'other@x', TTL);
+      const again = store.claimContactId('42', 'owner@x', TTL + 1);
+      await store.releaseContactId('42', 'other@x');
+
+      // Assess
+      await expect(other).rejects.toBeInstanceOf(ContactIdTakenError);
+      await expect(again).resolves.toBeUndefined();
+      expect(await store.findAorByContactId('42')).toBe('owner@x');
+    });
+  });
+
+  describe('Method: putDeadLetter', () => {
+    it('DRG-6: appends each final failure to dead-letters.jsonl', async () => {
+      // Prepare
+      const store = openStore();
+
+      // Act
+      await store.putDeadLetter({ aor: 'a@x', kind: 'deregister', detail: { attempts: 5 }, atMs: NOW_MS });
+
+      // Assess
+      const lines = fs.readFileSync(path.join(dataDir, EMBEDDED_FILES.deadLetters), 'utf8').trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l))).toEqual([{ aor: 'a@x', kind: 'deregister', detail: { attempts: 5 }, atMs: NOW_MS }]);
+    });
+  });
+
+  describe('Journal writes', () => {
+    it('writes puts issued in the same event-loop turn with one write(2) and acknowledges them after it', async () => {
+      // Prepare
+      const writeSync = jest.fn((fd: number, data: string) => fs.writeSync(fd, data));
+      const store = openStore({ journalIo: { writeSync, fsyncSync: (fd) => fs.fsyncSync(fd) } });
+
+      // Act
+      const versions = await Promise.all(Array.from({ length: 50 }, (_, i) => store.put({ aor: `g${i}@x`, contacts: [] }, 0, { ttlEpochSec: TTL })));
+
+      // Assess
+      expect(versions).toHaveLength(50);
+      expect(writeSync).toHaveBeenCalledTimes(1);
+      expect(journalLines()).toHaveLength(50);
+    });
+
+    it('ERR-5: a failed journal write rejects with StoreUnavailableError and the store stops acknowledging', async () => {
+      // Prepare
+      const diskFull = (): number => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      };
+      const store = openStore({ journalIo: { writeSync: diskFull, fsyncSync: () => undefined } });
+
+      // Act
+      const failed = store.put({ aor: 'a@x', contacts: [] }, 0, { ttlEpochSec: TTL });
+
+      // Assess
+      await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.get('a@x')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.put({ aor: 'b@x', contacts: [] }, 0, { ttlEpochSec: TTL })).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(store.stats().failures).toBe(1);
+    });
+  });
+});
