@@ -1,0 +1,224 @@
+/**
+ * The sip-gateway wiring (DESIGN §2): transports → transaction layer → proxy, with decisions asked
+ * through a {@link DecisionInvoker}. The same object runs in `npm start` (in-process decisions) and in
+ * the Fargate task (Lambda decisions), so both behave identically on the wire (GEN-1).
+ */
+import { randomBytes } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Flow as ContractFlow } from '../../functions/core/contract';
+import type { MidRegistrarConfig } from '../../functions/core/config';
+import { REGISTRAR_ERRORS, registrarErrorResponse } from '../../functions/core/errors';
+import type { DecisionInvoker } from './decision/decision-invoker';
+import type { Logger } from './observability/logger';
+import type { MetricsRegistry } from './observability/metrics-registry';
+import { RegisterProxy, type UpstreamHop } from './proxy/register-proxy';
+import { createSipRegisterMessages } from './proxy/sip-register-messages';
+import { createSipTransactionCodec } from './proxy/sip-transaction-codec';
+import type { SipLimits } from './sip/limits';
+import { createResponse, type SipMessage } from './sip/message';
+import { SipStreamFramer } from './sip/stream-framer';
+import { parseUri } from './sip/uri';
+import type { Clock } from './transaction/clock';
+import { TransactionLayer, type Transaction } from './transaction/transaction-layer';
+import type { Destination, Flow, ListenSpec, TransportProtocol } from './transport/flow';
+import { createSipTransportCodec } from './transport/sip-transport-codec';
+import type { StreamFramerPort } from './transport/tcp-endpoint';
+import { TransportLayer, type InboundEvent } from './transport/transport-layer';
+
+/** Where the transaction layer sends: a flow (responses, requests to devices) or a destination. */
+export type SipTarget = Flow | Destination;
+
+/** The real-time clock of a running gateway. */
+export const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  setTimer: (delayMs, fn) => setTimeout(fn, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Options of {@link Gateway.start}. */
+export interface GatewayOptions {
+  config: MidRegistrarConfig;
+  invoker: DecisionInvoker;
+  /** This gateway instance (DESIGN §5 owner); recorded with every flow. */
+  gatewayId: string;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  clock?: Clock;
+}
+
+/** Adapts the codec's stream framer to the transport's framer port. */
+function createFramer(limits: SipLimits): StreamFramerPort<InboundEvent<Buffer>> {
+  const framer = new SipStreamFramer(limits);
+  return {
+    push(chunk: Buffer): InboundEvent<Buffer>[] {
+      return framer.push(chunk).flatMap((event): InboundEvent<Buffer>[] => {
+        switch (event.kind) {
+          case 'message':
+            return [{ kind: 'message', message: event.data }];
+          case 'keepalive-ping':
+            return [{ kind: 'keepalive-ping' }];
+          case 'keepalive-pong':
+            return [];
+          case 'error':
+            return [{ kind: 'malformed', error: event.error, fatal: event.fatal }];
+        }
+      });
+    },
+  };
+}
+
+const randomHex = (bytes: number) => (): string => randomBytes(bytes).toString('hex');
+
+/**
+ * A running gateway.
+ *
+ * @example
+ * const gateway = await Gateway.start({ config, invoker, gatewayId: 'local', logger, metrics });
+ * process.once('SIGTERM', () => void gateway.drain(30_000).then(() => gateway.close()));
+ */
+export class Gateway {
+  private draining = false;
+  private readonly newToTag = randomHex(6);
+
+  private constructor(
+    private readonly options: GatewayOptions,
+    private readonly clock: Clock,
+    private readonly transport: TransportLayer<SipMessage>,
+    private readonly transactions: TransactionLayer<SipMessage, SipTarget>,
+    private readonly registerProxy: RegisterProxy<SipMessage, SipTarget>,
+    /** The sockets actually bound. */
+    readonly listening: readonly ListenSpec[],
+  ) {}
+
+  /** Opens the listeners and starts serving. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const { config, logger, metrics } = options;
+    const clock = options.clock ?? systemClock;
+    const limits: SipLimits = { maxMessageBytes: config.maxMessageSize, maxHeaderLines: 200, maxLineBytes: 8192 };
+    const transport = new TransportLayer<SipMessage>({ codec: createSipTransportCodec(createFramer), limits, logger, metrics });
+    const clientTransactions = new WeakMap<SipMessage, Transaction<SipMessage, SipTarget>>();
+    const transactions: TransactionLayer<SipMessage, SipTarget> = new TransactionLayer<SipMessage, SipTarget>({
+      clock,
+      codec: createSipTransactionCodec(),
+      limits: { inviteServerTuTimeoutMs: config.inviteTimeoutMs + 120_000 },
+      send: (message, target) => {
+        const sent = message.isRequest ? transport.send(message, target) : transport.sendResponse(message, target as Flow);
+        sent.catch((error: unknown) => {
+          logger.warn({ err: error, target }, 'send failed');
+          // RFC 3261 §17.1.4: a client transaction learns of the failure and ends (RPL-9 503).
+          const transaction = message.isRequest ? clientTransactions.get(message) : undefined;
+          if (transaction !== undefined) transactions.reportTransportError(transaction);
+        });
+      },
+    });
+    const trackedTransactions = {
+      respond: (transaction: Transaction<SipMessage, SipTarget>, response: SipMessage) => transactions.respond(transaction, response),
+      sendRequest: (...args: Parameters<TransactionLayer<SipMessage, SipTarget>['sendRequest']>) => {
+        const transaction = transactions.sendRequest(...args);
+        clientTransactions.set(args[0], transaction);
+        return transaction;
+      },
+    };
+    const resolvedHosts = await resolveUpstreamHosts(config);
+    const newToTag = randomHex(6);
+    const registerProxy = new RegisterProxy<SipMessage, SipTarget>({
+      invoker: options.invoker,
+      transactions: trackedTransactions,
+      messages: createSipRegisterMessages(config.retryAfterMs, newToTag),
+      resolveUpstream: (nextHop) => resolveHop(nextHop, resolvedHosts),
+      clock,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      retryAfterMs: config.retryAfterMs,
+      newBranch: randomHex(8),
+      newToTag,
+      logger,
+      metrics,
+    });
+    const listening = await transport.listen(config.listen.map((socket) => `${socket.transport}:${socket.host}:${socket.port}`));
+    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, listening);
+    transport.onMessage((message, flow) => gateway.receive(message, flow));
+    return gateway;
+  }
+
+  /** Requests whose final response is still to come. */
+  get inFlight(): number {
+    return this.registerProxy.pendingCount;
+  }
+
+  /** True once {@link drain} was called. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Stops taking new requests (they get 503 + Retry-After) and resolves once every in-flight request
+   * has its final response, or after `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await this.options.invoker.drain();
+  }
+
+  /** Closes every socket. */
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  private receive(message: SipMessage, flow: Flow): void {
+    if (!message.isRequest) {
+      this.transactions.receiveResponse(message);
+      return;
+    }
+    const result = this.transactions.receiveRequest(message, flow, flow.transport !== 'udp');
+    if (result.kind !== 'new') return;
+    const transaction = result.transaction;
+    if (this.draining) {
+      const busy = registrarErrorResponse(REGISTRAR_ERRORS.serviceUnavailable, this.options.config.retryAfterMs, this.newToTag());
+      this.transactions.respond(transaction, createResponse(message, busy.status, busy.reason, { toTag: busy.toTag, headers: busy.headers }));
+      return;
+    }
+    const contractFlow = this.toContractFlow(flow);
+    // GEN-2: the decision's `now` is when the first transmission arrived.
+    const receivedAtMs = this.clock.nowMs();
+    if (message.method === 'REGISTER') {
+      void this.registerProxy.handle(transaction, contractFlow, receivedAtMs);
+      return;
+    }
+    const notImplemented = createResponse(message, 501, 'Not Implemented', { toTag: this.newToTag() });
+    this.transactions.respond(transaction, notImplemented);
+  }
+
+  private toContractFlow(flow: Flow): ContractFlow {
+    return { ...flow, gatewayId: this.options.gatewayId };
+  }
+}
+
+/** Resolves the host names of `upstreamUri` and `upstreamOutboundProxy` once, at start. */
+async function resolveUpstreamHosts(config: MidRegistrarConfig): Promise<Map<string, string>> {
+  const hosts = new Map<string, string>();
+  for (const hop of [config.upstreamUri, config.upstreamOutboundProxy]) {
+    if (hop === undefined) continue;
+    const { host } = parseHop(hop);
+    if (isIP(host) === 0 && !hosts.has(host)) hosts.set(host, (await dnsLookup(host)).address);
+  }
+  return hosts;
+}
+
+function parseHop(nextHop: string): { host: string; port: number; transport: TransportProtocol } {
+  const uri = parseUri(/^sips?:/i.test(nextHop) ? nextHop : `sip:${nextHop}`);
+  const param = uri.params.find((p) => p.name.toLowerCase() === 'transport')?.value?.toLowerCase();
+  const transport: TransportProtocol = uri.scheme === 'sips' ? 'tls' : param === 'tcp' || param === 'tls' ? param : 'udp';
+  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
+  return { host, port: uri.port ?? (transport === 'tls' ? 5061 : 5060), transport };
+}
+
+/** The destination of a relay (FWD-1: `upstreamOutboundProxy`, else the Request-URI). */
+function resolveHop(nextHop: string, resolvedHosts: ReadonlyMap<string, string>): UpstreamHop<SipTarget> {
+  const { host, port, transport } = parseHop(nextHop);
+  const address = isIP(host) !== 0 ? host : resolvedHosts.get(host);
+  if (address === undefined) throw new Error(`next hop ${nextHop} is not resolved`);
+  return { target: { transport, address, port }, isReliable: transport !== 'udp', viaTransport: transport.toUpperCase() };
+}
