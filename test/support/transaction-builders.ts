@@ -101,10 +101,13 @@ export class RecordingSend {
   readonly sent: SentRecord[] = [];
   /** When it returns true for a message, send throws as a transport would on a failed write. */
   failWhen: (message: TestMessage) => boolean = () => false;
+  /** Called for every message the layer hands over, before it is recorded (property tests check state here). */
+  observe: (message: TestMessage, target: string) => void = () => undefined;
 
   constructor(private readonly clock: FakeClock) {}
 
   readonly send = (message: TestMessage, target: string): void => {
+    this.observe(message, target);
     if (this.failWhen(message)) throw new Error('simulated transport failure');
     this.sent.push({ message, target, atMs: this.clock.nowMs() });
   };
