@@ -11,9 +11,8 @@ import type { Clock } from '../../sip-gateway/src/transaction/clock';
 import { TransactionLayer } from '../../sip-gateway/src/transaction/transaction-layer';
 import type { TransactionCodec, TransactionMessage } from '../../sip-gateway/src/transaction/types';
 import type { Flow } from '../../sip-gateway/src/transport/flow';
-import type { StreamFramerPort } from '../../sip-gateway/src/transport/tcp-endpoint';
 import { createSipTransportCodec } from '../../sip-gateway/src/transport/sip-transport-codec';
-import { TransportLayer, type InboundEvent } from '../../sip-gateway/src/transport/transport-layer';
+import { TransportLayer } from '../../sip-gateway/src/transport/transport-layer';
 import { MetricsRegistry } from '../../sip-gateway/src/observability/metrics-registry';
 
 /** The real-time {@link Clock} the transaction layer runs on outside tests with a FakeClock. */
@@ -99,8 +98,6 @@ export interface MinimalResponderOptions {
   listen?: string[];
   /** Delay before the TU answers, to let UDP clients retransmit while the transaction is pending. */
   answerDelayMs?: number;
-  /** Splits TCP streams into messages; required to serve TCP. */
-  createFramer?: (limits: SipLimits) => StreamFramerPort<InboundEvent<Buffer>>;
   limits?: SipLimits;
 }
 
@@ -138,7 +135,7 @@ function answer(request: SipMessage): SipMessage {
  * Starts the responder on loopback.
  *
  * @example
- * const responder = await startMinimalResponder({ createFramer });
+ * const responder = await startMinimalResponder();
  * await runSipp({ scenario: 'options-uac.xml', remote: `127.0.0.1:${responder.udpPort}`, … });
  * afterAll(() => responder.close());
  */
@@ -146,7 +143,7 @@ export async function startMinimalResponder(options: MinimalResponderOptions = {
   const limits = options.limits ?? DEFAULT_SIP_LIMITS;
   const metrics = new MetricsRegistry({ namespace: 'minimal-responder', write: () => undefined });
   const transport = new TransportLayer<SipMessage>({
-    codec: createSipTransportCodec(options.createFramer ?? (() => ({ push: () => [] }))),
+    codec: createSipTransportCodec(),
     limits,
     metrics,
   });
@@ -188,7 +185,7 @@ export async function startMinimalResponder(options: MinimalResponderOptions = {
       respond();
     }
   });
-  const specs = options.listen ?? (options.createFramer ? ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'] : ['udp:127.0.0.1:0']);
+  const specs = options.listen ?? ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'];
   const bound = await transport.listen(specs);
   return {
     udpPort: bound.find((spec) => spec.transport === 'udp')?.port,

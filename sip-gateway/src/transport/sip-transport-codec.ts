@@ -4,6 +4,7 @@
 import { SipParseError } from '../sip/errors';
 import type { SipLimits } from '../sip/limits';
 import { parseMessage, type SipMessage } from '../sip/message';
+import { SipStreamFramer } from '../sip/stream-framer';
 import type { InboundEvent, TransportCodec } from './transport-layer';
 import type { StreamFramerPort } from './tcp-endpoint';
 
@@ -39,26 +40,38 @@ export function parseAndValidate(bytes: Buffer, limits: SipLimits): SipMessage {
 }
 
 /**
- * The {@link TransportCodec} for {@link SipMessage}. Stream framing comes from `createFramer`, which
- * splits a TCP byte stream into message byte ranges and keep-alive pings.
+ * The {@link TransportCodec} for {@link SipMessage}: datagrams parsed whole, TCP streams cut by the
+ * codec's {@link SipStreamFramer} (Content-Length framing, RFC 5626 keep-alives, fatal 513/400).
  */
-export function createSipTransportCodec(
-  createFramer: (limits: SipLimits) => StreamFramerPort<InboundEvent<Buffer>>,
-): TransportCodec<SipMessage> {
+export function createSipTransportCodec(): TransportCodec<SipMessage> {
   return {
     parseDatagram: (datagram, limits) => parseAndValidate(datagram, limits),
     createStreamFramer(limits): StreamFramerPort<InboundEvent<SipMessage>> {
-      const framer = createFramer(limits);
+      const framer = new SipStreamFramer(limits);
       return {
         push(chunk: Buffer): Array<InboundEvent<SipMessage>> {
-          return framer.push(chunk).map((event): InboundEvent<SipMessage> => {
-            if (event.kind !== 'message') return event;
-            try {
-              return { kind: 'message', message: parseAndValidate(event.message, limits) };
-            } catch (error) {
-              return { kind: 'malformed', error, fatal: false };
+          const events: Array<InboundEvent<SipMessage>> = [];
+          for (const event of framer.push(chunk)) {
+            switch (event.kind) {
+              case 'message':
+                try {
+                  events.push({ kind: 'message', message: parseAndValidate(event.data, limits) });
+                } catch (error) {
+                  events.push({ kind: 'malformed', error, fatal: false });
+                }
+                break;
+              case 'keepalive-ping':
+                events.push({ kind: 'keepalive-ping' });
+                break;
+              case 'keepalive-pong':
+                // The answer to a ping of ours: the connection is alive, activity is already noted.
+                break;
+              case 'error':
+                events.push({ kind: 'malformed', error: event.error, fatal: event.fatal });
+                break;
             }
-          });
+          }
+          return events;
         },
       };
     },

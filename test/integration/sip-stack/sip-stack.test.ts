@@ -45,7 +45,7 @@ describe('Issue 2 proof: SIPp against a responder built on codec + transactions 
     });
   }
 
-  it.each(['u1'] as const)('OPTIONS over %s is answered 200 OK with a To tag', async (transport) => {
+  it.each(['u1', 't1'] as const)('OPTIONS over %s is answered 200 OK with a To tag', async (transport) => {
     // Prepare
     const before = responder.seen.length;
 
@@ -58,9 +58,10 @@ describe('Issue 2 proof: SIPp against a responder built on codec + transactions 
     expect(responder.seen.slice(before).map((request) => request.method)).toEqual(['OPTIONS']);
   });
 
-  it.each(['u1'] as const)('PTH-1: REGISTER over %s is answered 200 with its contact echoed; the TU saw received/rport', async (transport) => {
+  it.each(['u1', 't1'] as const)('PTH-1: REGISTER over %s is answered 200 with its contact echoed; the TU saw received/rport', async (transport) => {
     // Prepare
     const before = responder.seen.length;
+    const connectionsBefore = responder.metrics.snapshot().counters.connections_opened ?? 0;
 
     // Act
     const result = await sipp('register-uac.xml', transport);
@@ -69,12 +70,18 @@ describe('Issue 2 proof: SIPp against a responder built on codec + transactions 
     expect(result.exitCode).toBe(0);
     const [ok] = receivedResponses(result.messages);
     expect(ok).toMatch(/^SIP\/2\.0 200 OK/);
-    expect(header(ok!, 'Contact')).toEqual([expect.stringMatching(/^<sip:alice@127\.0\.0\.1:\d+;transport=UDP>;expires=120$/)]);
+    const transportName = transport === 'u1' ? 'UDP' : 'TCP';
+    expect(header(ok!, 'Contact')).toEqual([expect.stringMatching(new RegExp(`^<sip:alice@127\\.0\\.0\\.1:\\d+;transport=${transportName}>;expires=120$`))]);
     const seen = responder.seen.slice(before);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.topVia).toMatch(new RegExp(`;rport=${seen[0]!.flow.remotePort};received=127\\.0\\.0\\.1$`));
+    // RFC 3261 §18.2.2: over TCP the response reuses SIPp's connection; no connection of ours is opened.
+    const connectionsOpened = (responder.metrics.snapshot().counters.connections_opened ?? 0) - connectionsBefore;
+    expect(connectionsOpened).toBe(transport === 't1' ? 1 : 0);
   });
 
+  // Over TCP there are no retransmissions: Timer J is 0 on reliable transports (RFC 3261 §17.2.2),
+  // so a repeated request there is a new transaction by design.
   it.each(['u1'] as const)('GEN-6: a REGISTER repeated over %s after its 200 gets the same 200 from the transaction; the TU sees it once', async (transport) => {
     // Prepare
     const before = responder.seen.length;

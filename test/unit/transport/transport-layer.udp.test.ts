@@ -82,7 +82,7 @@ describe('Class: TransportLayer (UDP)', () => {
   async function start(overrides: Partial<ConstructorParameters<typeof TransportLayer<SipMessage>>[0]> = {}): Promise<void> {
     metrics = new MetricsRegistry({ namespace: 'test', write: () => undefined });
     transport = new TransportLayer<SipMessage>({
-      codec: createSipTransportCodec(() => ({ push: () => [] })),
+      codec: createSipTransportCodec(),
       limits: DEFAULT_SIP_LIMITS,
       metrics,
       ...overrides,
