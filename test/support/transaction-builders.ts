@@ -6,6 +6,7 @@ import { FakeClock } from './fake-clock';
 import {
   TransactionLayer,
   type ServerTransactionListener,
+  type Transaction,
   type TransactionLayerOptions,
 } from '../../sip-gateway/src/transaction/transaction-layer';
 import type { TransactionCodec, TransactionMessage } from '../../sip-gateway/src/transaction/types';
@@ -94,6 +95,8 @@ export interface SentRecord {
   readonly message: TestMessage;
   readonly target: string;
   readonly atMs: number;
+  /** The transaction the layer sent it for. */
+  readonly transaction: Transaction<TestMessage, string>;
 }
 
 /** A send function that records what was sent and can be told to fail. */
@@ -106,10 +109,10 @@ export class RecordingSend {
 
   constructor(private readonly clock: FakeClock) {}
 
-  readonly send = (message: TestMessage, target: string): void => {
+  readonly send = (message: TestMessage, target: string, transaction: Transaction<TestMessage, string>): void => {
     this.observe(message, target);
     if (this.failWhen(message)) throw new Error('simulated transport failure');
-    this.sent.push({ message, target, atMs: this.clock.nowMs() });
+    this.sent.push({ message, target, atMs: this.clock.nowMs(), transaction });
   };
 
   /** Sent messages matching `predicate`. */

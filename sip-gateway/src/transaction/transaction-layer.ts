@@ -86,8 +86,11 @@ export interface TransactionLimits {
 /** Construction options of a {@link TransactionLayer}. */
 export interface TransactionLayerOptions<M, T> {
   readonly clock: Clock;
-  /** Hands a message to the transport. Throwing reports a transport error to the transaction (§17.1.4, §17.2.4). */
-  readonly send: (message: M, target: T) => void;
+  /**
+   * Hands a message to the transport. Throwing reports a transport error to the transaction (§17.1.4, §17.2.4);
+   * a failure found later is reported with {@link TransactionLayer.reportTransportError} on `transaction`.
+   */
+  readonly send: (message: M, target: T, transaction: Transaction<M, T>) => void;
   readonly codec: TransactionCodec<M>;
   /** Default {@link DEFAULT_TIMER_SETTINGS}. */
   readonly timers?: TimerSettings;
@@ -227,7 +230,7 @@ const WAITING_STATES: ReadonlySet<TransactionStateName> = new Set(['Calling', 'T
  */
 export class TransactionLayer<M, T> {
   private readonly clock: Clock;
-  private readonly sendMessage: (message: M, target: T) => void;
+  private readonly sendMessage: (message: M, target: T, transaction: Transaction<M, T>) => void;
   private readonly codec: TransactionCodec<M>;
   private readonly timers: DerivedTimers;
   private readonly limits: TransactionLimits;
@@ -493,7 +496,7 @@ export class TransactionLayer<M, T> {
           case 'send':
             if (record.terminated) break;
             try {
-              this.sendMessage(action.message, record.target);
+              this.sendMessage(action.message, record.target, record);
               if (action.message === watched) watchedSent = true;
             } catch {
               sendFailed = true;

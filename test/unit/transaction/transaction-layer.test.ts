@@ -265,6 +265,21 @@ describe('Class: TransactionLayer', () => {
       expect(h.clock.pendingTimerCount()).toBe(0);
     });
 
+    it('names the transaction on every send, so a failure found later can be reported on it', () => {
+      // Prepare
+      const h = createLayerHarness();
+      const invite = buildRequest({ method: 'INVITE' });
+      const tx = newServerTransaction(h.layer.receiveRequest(invite, 'flow', false));
+      h.layer.respond(tx, buildResponse(invite, 486));
+      // Act
+      h.layer.reportTransportError(h.transport.sent[1]!.transaction);
+      h.clock.advance(10_000);
+      // Assess
+      expect(h.transport.sent.map((r) => r.transaction)).toEqual([tx, tx]);
+      expect(h.serverEvents).toEqual([`transport-error:${tx.id}`, `terminated:${tx.id}`]);
+      expect(statusesSent(h)).toEqual([100, 486]);
+    });
+
     it('ends a transaction whose connection the transport reports lost', () => {
       // Prepare
       const h = createLayerHarness();
