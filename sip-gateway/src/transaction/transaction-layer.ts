@@ -138,6 +138,8 @@ export type CancelResult<M, T> =
 export interface TransactionLayerStats {
   readonly clientTransactions: number;
   readonly serverTransactions: number;
+  /** Entries in the matching tables (a transaction may have two, see the RFC 2543 ACK alias). */
+  readonly indexedKeys: number;
   readonly created: number;
   readonly terminated: number;
   /** Transactions ended by the hard lifetime cap (should stay 0). */
@@ -240,6 +242,8 @@ export class TransactionLayer<M, T> {
   private readonly clients = new Map<string, TransactionRecord<M, T>>();
   private readonly servers = new Map<string, TransactionRecord<M, T>>();
   private nextId = 1;
+  private liveClients = 0;
+  private liveServers = 0;
   private created = 0;
   private terminatedCount = 0;
   private forced = 0;
@@ -281,8 +285,9 @@ export class TransactionLayer<M, T> {
   /** Live transaction counts and lifetime counters. */
   stats(): TransactionLayerStats {
     return {
-      clientTransactions: countDistinct(this.clients),
-      serverTransactions: countDistinct(this.servers),
+      clientTransactions: this.liveClients,
+      serverTransactions: this.liveServers,
+      indexedKeys: this.clients.size + this.servers.size,
       created: this.created,
       terminated: this.terminatedCount,
       forcedTerminations: this.forced,
@@ -437,6 +442,8 @@ export class TransactionLayer<M, T> {
     callbacks: ClientTransactionCallbacks<M, T> | undefined,
   ): TransactionRecord<M, T> {
     this.created += 1;
+    if (kind === 'invite-client' || kind === 'non-invite-client') this.liveClients += 1;
+    else this.liveServers += 1;
     return new TransactionRecord(this.nextId++, kind, request, view, target, isReliable, this.clock.nowMs(), callbacks);
   }
 
@@ -623,6 +630,8 @@ export class TransactionLayer<M, T> {
     if (record.terminated) return;
     record.terminated = true;
     this.terminatedCount += 1;
+    if (record.isClient) this.liveClients -= 1;
+    else this.liveServers -= 1;
     for (const handle of record.timers.values()) this.clock.clearTimer(handle);
     record.timers.clear();
     const table = record.isClient ? this.clients : this.servers;
@@ -646,9 +655,4 @@ function resolveLimits(timers: DerivedTimers, limits: Partial<TransactionLimits>
     }
   }
   return resolved;
-}
-
-/** A transaction indexed under several keys (RFC 2543 ACK alias) counts once. */
-function countDistinct<V>(table: Map<string, V>): number {
-  return new Set(table.values()).size;
 }

@@ -164,7 +164,7 @@ function runScenario(scenario: Scenario): Observation {
       capMs: h.layer.lifetimeCapMs(scenario.kind),
       tuDeliveries,
       forced: stats.forcedTerminations,
-      liveTransactions: stats.clientTransactions + stats.serverTransactions,
+      liveTransactions: stats.clientTransactions + stats.serverTransactions + stats.indexedKeys,
       pendingTimers: h.clock.pendingTimerCount(),
     };
   }

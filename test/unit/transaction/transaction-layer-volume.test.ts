@@ -139,6 +139,7 @@ describe('TransactionLayer under volume', () => {
     expect(stats.created).toBeGreaterThanOrEqual(TRANSACTIONS);
     expect(stats.clientTransactions).toBe(0);
     expect(stats.serverTransactions).toBe(0);
+    expect(stats.indexedKeys).toBe(0);
     expect(stats.terminated).toBe(stats.created);
     expect(stats.forcedTerminations).toBe(0);
     expect(h.clock.pendingTimerCount()).toBe(0);
