@@ -129,6 +129,8 @@ export interface Binding {
   endReason?: BindingEndReason;
   /** Modes 0 and 1: this binding's upstream registration, from the 2xx that confirmed it. */
   upstream?: UpstreamRegistration;
+  /** Mode 2: the incarnation whose upstream registration covers it; another incarnation's U never applies. */
+  incarnationId?: string;
 }
 
 /**
@@ -258,7 +260,11 @@ export const ID_LIMIT = 2n ** 63n;
  * @returns U in ms, or undefined when no upstream 2xx confirmed it (then the binding is not valid).
  */
 export function bindingLapsesAtMs(binding: Binding, record: AorRecord): number | undefined {
-  return binding.upstream?.lapsesAtMs ?? record.incarnation?.upstream?.lapsesAtMs;
+  if (binding.upstream !== undefined) return binding.upstream.lapsesAtMs;
+  const incarnation = record.incarnation;
+  // A binding of a closed incarnation never borrows the next one's U: that would revive it (GEN-3).
+  if (incarnation === undefined || binding.incarnationId !== incarnation.id) return undefined;
+  return incarnation.upstream?.lapsesAtMs;
 }
 
 /**
@@ -289,12 +295,20 @@ export function listedExpiresSec(expiresAtMs: number, lapsesAtMs: number, nowMs:
 }
 
 /**
+ * GEN-7: a relay whose transaction has not ended (no failure reported, deadline not reached); past
+ * that, DRG-7 takes it over.
+ */
+export function isRelayLive(relay: PendingRelay, nowMs: number): boolean {
+  return relay.failedAtMs === undefined && nowMs < relay.deadlineAtMs;
+}
+
+/**
  * M2-1: the incarnation is open while the AoR has a valid binding or a pending relay for it.
  */
 export function isIncarnationOpen(record: AorRecord, nowMs: number): boolean {
   const incarnation = record.incarnation;
   if (incarnation === undefined) return false;
-  if (record.pendingRelays.some((r) => r.incarnationId === incarnation.id && r.failedAtMs === undefined)) return true;
+  if (record.pendingRelays.some((r) => r.incarnationId === incarnation.id && isRelayLive(r, nowMs))) return true;
   return validBindings(record, nowMs).length > 0;
 }
 

@@ -1,0 +1,576 @@
+/**
+ * The REGISTER decision (SPEC REG-1..12, M0-1, M1-1..4, M2-1..4, FWD-1..9, GEN-2..7).
+ *
+ * @remarks
+ * Pure: time comes in as `nowMs` (the gateway's receipt time of the first transmission, GEN-2),
+ * randomness from an {@link IdGenerator}. The caller (handler) loads the AoR record, calls
+ * {@link decideRegister}, commits `nextRecord` with a conditional put on the version it read, and only
+ * then sends the 200 OK (REG-10, ERR-5) or the relay (GEN-7). A version conflict means: re-decide on the
+ * fresh record (GEN-5). A store failure means: answer {@link storeFailureResponse}.
+ *
+ * REG-12: a relay changes no binding. It only records the pending relay (and, in mode 2, opens the
+ * incarnation it is for); bindings change when its 2xx is committed (`applyUpstreamReply`).
+ */
+import type { MidRegistrarConfig } from '../config';
+import {
+  CONTRACT_VERSION,
+  type HeaderField,
+  type LocalResponse,
+  type RegisterDecision,
+  type RegisterRequest,
+  type RelayInstructions,
+} from '../contract';
+import { REGISTRAR_ERRORS, type RegistrarErrorRow, registrarErrorResponse } from '../errors';
+import {
+  type AorRecord,
+  type Binding,
+  type DeregisterWork,
+  type Incarnation,
+  type PendingRelay,
+  type RelayKind,
+  type RelayedContact,
+  bindingLapsesAtMs,
+  emptyAorRecord,
+  isIncarnationOpen,
+  isRelayLive,
+  retainedIds,
+  validBindings,
+} from '../model';
+import type { IdGenerator } from '../random';
+import { type SipUri, parseUri, urisEqual } from '../../../sip-gateway/src/sip/uri';
+import { bindingListHeaders, pathEchoHeaders, shouldEchoPath } from './binding-list';
+import { type CheckedContact, type CheckedRegister, checkRegister } from './check-register';
+import { evictOverLimit } from './contact-limit';
+import {
+  aggregatedContactUri,
+  insertedContactUri,
+  ourPathValue,
+  pathInsertionContactValue,
+  relayedContactValue,
+} from './upstream-contact';
+
+/**
+ * How long after its deadline (`upstreamTimeout` after the decision) a pending relay is still
+ * accepted: the gateway sends the relay only after committing it, so its own RPL-9 timer starts a
+ * little later than the decision. DRG-7 takes a relay over only once this grace has passed too.
+ */
+export const PENDING_RELAY_GRACE_MS = 5_000;
+
+/** What {@link decideRegister} returns. */
+export interface RegisterOutcome {
+  decision: RegisterDecision;
+  /**
+   * The record to commit before answering (absorb) or before relaying (GEN-7); absent when nothing
+   * changed (reject, query answered locally, skipped duplicates).
+   */
+  nextRecord?: AorRecord;
+  /** Contact and incarnation ids first used by this decision: claim them in the store's id index (FWD-4). */
+  newContactIds: string[];
+  /** The AoR (REG-2), when derivable: the key the record was (or should have been) read with. */
+  aor?: string;
+}
+
+/** One contact of the REGISTER against the record (REG-5, REG-6). */
+interface ContactPlan {
+  contact: CheckedContact;
+  /** The valid binding its URI matches, if any (REG-5: ended bindings never match). */
+  match?: Binding;
+  /** REG-6: duplicate within `cseqDelay`: no change, counts as absorbed. */
+  skipped: boolean;
+}
+
+/** Everything a decision about one REGISTER needs; built once. */
+interface Situation {
+  config: MidRegistrarConfig;
+  request: RegisterRequest;
+  register: CheckedRegister;
+  record: AorRecord;
+  nowMs: number;
+  ids: IdGenerator;
+  valid: Binding[];
+}
+
+/**
+ * Decides what to do with one REGISTER.
+ *
+ * @param record the AoR's record as stored, or undefined when none is stored.
+ * @param nowMs the REGISTER's receipt time (GEN-2), normally `request.receivedAtMs`.
+ * @example
+ * ```ts
+ * const stored = await store.get(aorOfRequest(config, request) ?? '');
+ * const { decision, nextRecord } = decideRegister(config, request, stored?.record, request.receivedAtMs, ids);
+ * if (nextRecord) await store.put(nextRecord, stored?.version ?? 0, index(nextRecord)); // then answer / relay
+ * ```
+ */
+export function decideRegister(
+  config: MidRegistrarConfig,
+  request: RegisterRequest,
+  record: AorRecord | undefined,
+  nowMs: number,
+  ids: IdGenerator,
+): RegisterOutcome {
+  const checked = checkRegister(config, request);
+  if (!checked.ok) return reject(config, ids, checked.error, checked.extraHeaders);
+  const register = checked.register;
+  const current = record ?? emptyAorRecord(register.aor);
+  const situation: Situation = { config, request, register, record: current, nowMs, ids, valid: validBindings(current, nowMs) };
+
+  switch (register.kind) {
+    case 'star':
+      // REG-8: a valid star is always relayed (FWD-7); RPL-8 handles its 2xx.
+      return relay(situation, 'star', []);
+    case 'query':
+      return decideQuery(situation);
+    case 'contacts':
+      return decideContacts(situation);
+  }
+}
+
+/**
+ * The AoR a REGISTER is for (REG-2), so the handler knows which record to read; undefined when it is
+ * not derivable (then {@link decideRegister} with no record answers 400).
+ */
+export function aorOfRequest(config: MidRegistrarConfig, request: RegisterRequest): string | undefined {
+  const checked = checkRegister(config, request);
+  return checked.ok ? checked.register.aor : undefined;
+}
+
+/** ERR-5, RPL-10: the answer when the store fails (503 + Retry-After, no partial commit). */
+export function storeFailureResponse(config: MidRegistrarConfig, ids: IdGenerator): LocalResponse {
+  return registrarErrorResponse(REGISTRAR_ERRORS.serviceUnavailable, config.retryAfterMs, ids.randomTag());
+}
+
+function reject(
+  config: MidRegistrarConfig,
+  ids: IdGenerator,
+  error: RegistrarErrorRow,
+  extraHeaders?: HeaderField[],
+  aor?: string,
+): RegisterOutcome {
+  const response = registrarErrorResponse(error, config.retryAfterMs, ids.randomTag(), extraHeaders);
+  const outcome: RegisterOutcome = { decision: { kind: 'reject', response }, newContactIds: [] };
+  if (aor !== undefined) outcome.aor = aor;
+  return outcome;
+}
+
+/** REG-10: the local 200 OK for a record at `nowMs`. */
+function okResponse(s: Situation, record: AorRecord): LocalResponse {
+  const echo = shouldEchoPath(s.config, s.register.path, s.register.supportsPath);
+  return {
+    status: 200,
+    reason: 'OK',
+    headers: [...bindingListHeaders(record, s.nowMs), ...pathEchoHeaders(echo, s.register.path)],
+    toTag: s.ids.randomTag(),
+  };
+}
+
+/**
+ * REG-7 (RFC 3261 §10.3 step 8): a query is answered locally when `absorbRequiresSameCallId` is off or
+ * its Call-ID is that of a valid binding; otherwise relayed so upstream authenticates it
+ * (Δ OpenSIPS answers every query with an empty 200 OK).
+ */
+function decideQuery(s: Situation): RegisterOutcome {
+  const local = !s.config.absorbRequiresSameCallId || s.valid.some((b) => b.callId === s.request.callId);
+  if (!local) return relay(s, 'query', []);
+  return { decision: { kind: 'absorb', response: okResponse(s, s.record) }, newContactIds: [], aor: s.register.aor };
+}
+
+function decideContacts(s: Situation): RegisterOutcome {
+  const { config, request, nowMs } = s;
+  const parsedBindings = s.valid.map((b) => ({ binding: b, uri: parseBindingUri(b) }));
+  const plans: ContactPlan[] = s.register.contacts.map((contact) => {
+    const found = parsedBindings.find((p) => p.uri !== undefined && urisEqual(p.uri, contact.uri));
+    return found === undefined ? { contact, skipped: false } : { contact, match: found.binding, skipped: false };
+  });
+
+  // REG-1 step 8, REG-6 (modes 1 and 2): CSeq order per binding with the same Call-ID.
+  if (config.mode !== 0) {
+    const c = request.cseq + (config.allowDupCseq ? 1 : 0);
+    for (const plan of plans) {
+      const b = plan.match;
+      if (b === undefined || b.callId !== request.callId) continue;
+      if (c < b.cseq) return reject(config, s.ids, REGISTRAR_ERRORS.badCseq, undefined, s.register.aor);
+      if (c === b.cseq) {
+        if (nowMs - b.updatedAtMs < config.cseqDelayMs) plan.skipped = true;
+        else return reject(config, s.ids, REGISTRAR_ERRORS.badCseq, undefined, s.register.aor);
+      }
+    }
+  }
+
+  // REG-11: valid bindings after the REGISTER = valid − removed + new, counted in every mode.
+  if (config.maxContacts > 0 && !config.forceRegistration) {
+    const removed = plans.filter((p) => p.match !== undefined && p.contact.expiresSec === 0).length;
+    const added = plans.filter((p) => p.match === undefined && p.contact.expiresSec > 0).length;
+    if (s.valid.length - removed + added > config.maxContacts) {
+      return reject(config, s.ids, REGISTRAR_ERRORS.tooManyContacts, undefined, s.register.aor);
+    }
+  }
+
+  // REG-9: then the mode.
+  switch (config.mode) {
+    case 0:
+      // M0-1: every REGISTER with a contact is relayed, E = e (FWD-8).
+      return relay(s, 'contacts', plans);
+    case 1:
+      return mode1Absorbable(s, plans) ? absorbMode1(s, plans) : relay(s, 'contacts', plans);
+    case 2:
+      return mode2Absorbable(s, plans) ? absorbMode2(s, plans) : relay(s, 'contacts', plans);
+  }
+}
+
+function parseBindingUri(binding: Binding): SipUri | undefined {
+  try {
+    return parseUri(binding.contactUri);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * M1-2, M1-3: absorbable unless a contact (a) has e = 0, (b) matches no binding, (c) matches one with
+ * another Call-ID while `absorbRequiresSameCallId`, or (d) would let upstream lapse before the UA's
+ * next refresh plus the margin: absorbable iff `now + (e + m)·1000 < U` (equality relays).
+ */
+function mode1Absorbable(s: Situation, plans: ContactPlan[]): boolean {
+  const { config, nowMs } = s;
+  return plans.every((plan) => {
+    if (plan.skipped) return true;
+    const b = plan.match;
+    const e = plan.contact.expiresSec;
+    if (e === 0 || b === undefined) return false;
+    if (config.absorbRequiresSameCallId && b.callId !== s.request.callId) return false;
+    const lapsesAtMs = bindingLapsesAtMs(b, s.record) as number;
+    return nowMs + e * 1000 + config.refreshMarginMs < lapsesAtMs;
+  });
+}
+
+/**
+ * M2-2, M2-3: relayed if (a) no valid binding, (b) it adds a contact (unless `trustNewContacts`;
+ * Δ #3193), (c) it refreshes or removes a binding with another Call-ID while
+ * `absorbRequiresSameCallId`, (d) it would leave no valid binding, or (e) a contact has e > 0 and
+ * `now + (max_S e_b + m)·1000 ≥ U` (Δ OpenSIPS takes the max of g − e_b, #2368).
+ */
+function mode2Absorbable(s: Situation, plans: ContactPlan[]): boolean {
+  const { config, nowMs } = s;
+  if (s.valid.length === 0) return false;
+  const active = plans.filter((p) => !p.skipped);
+  if (!config.trustNewContacts && active.some((p) => p.match === undefined && p.contact.expiresSec > 0)) return false;
+  if (config.absorbRequiresSameCallId && active.some((p) => p.match !== undefined && p.match.callId !== s.request.callId)) {
+    return false;
+  }
+  const survivors = survivingExpiries(s, active);
+  if (survivors.length === 0) return false;
+  if (active.some((p) => p.contact.expiresSec > 0)) {
+    const lapsesAtMs = s.record.incarnation?.upstream?.lapsesAtMs ?? 0;
+    return nowMs + Math.max(...survivors) * 1000 + config.refreshMarginMs < lapsesAtMs;
+  }
+  return true;
+}
+
+/**
+ * M2-3: e_b of every binding in S, the AoR's valid bindings after the REGISTER: the REGISTER's e for
+ * contacts it names, else the stored requested expiry; new contacts with e > 0 join S.
+ */
+function survivingExpiries(s: Situation, active: ContactPlan[]): number[] {
+  const named = new Map<string, number>();
+  for (const p of active) if (p.match !== undefined) named.set(p.match.contactId, p.contact.expiresSec);
+  const expiries: number[] = [];
+  for (const b of s.valid) {
+    const e = named.get(b.contactId) ?? b.requestedExpiresSec;
+    if (e > 0) expiries.push(e);
+  }
+  for (const p of active) if (p.match === undefined && p.contact.expiresSec > 0) expiries.push(p.contact.expiresSec);
+  return expiries;
+}
+
+/** M1-4, M2-4: a named binding refreshed by an absorbed REGISTER (U and the upstream contact unchanged). */
+function refreshed(s: Situation, b: Binding, contact: CheckedContact): Binding {
+  const next: Binding = {
+    ...b,
+    requestedExpiresSec: contact.expiresSec,
+    expiresAtMs: s.nowMs + contact.expiresSec * 1000,
+    callId: s.request.callId,
+    cseq: s.request.cseq,
+    updatedAtMs: s.nowMs,
+    // PTH-2: the latest flow wins (NAT rebinding); PTH-5: the Path of the last REGISTER is the Route set.
+    flow: s.request.flow,
+    path: [...s.register.path],
+  };
+  if (s.request.userAgent === undefined) delete next.userAgent;
+  else next.userAgent = s.request.userAgent;
+  return next;
+}
+
+function absorbOutcome(s: Situation, plans: ContactPlan[], changed: AorRecord | undefined, newContactIds: string[]): RegisterOutcome {
+  let nextRecord = changed;
+  if (nextRecord !== undefined) {
+    const named = new Set(plans.flatMap((p) => (p.match === undefined ? [] : [p.match.contactId])));
+    for (const id of newContactIds) named.add(id);
+    nextRecord = evictOverLimit(s.config, nextRecord, named, s.nowMs);
+  }
+  const response = okResponse(s, nextRecord ?? s.record);
+  const outcome: RegisterOutcome = { decision: { kind: 'absorb', response }, newContactIds, aor: s.register.aor };
+  if (nextRecord !== undefined) outcome.nextRecord = nextRecord;
+  return outcome;
+}
+
+/** M1-4: absorbing moves expiresAt and the flow of each named binding; U is unchanged. */
+function absorbMode1(s: Situation, plans: ContactPlan[]): RegisterOutcome {
+  const updates = new Map<string, CheckedContact>();
+  for (const p of plans) if (!p.skipped && p.match !== undefined) updates.set(p.match.contactId, p.contact);
+  if (updates.size === 0) return absorbOutcome(s, plans, undefined, []);
+  const bindings = s.record.bindings.map((b) => {
+    const contact = updates.get(b.contactId);
+    return contact === undefined ? b : refreshed(s, b, contact);
+  });
+  return absorbOutcome(s, plans, { ...s.record, bindings }, []);
+}
+
+/**
+ * M2-4: absorbing applies every change: named bindings are refreshed, new contacts become bindings of
+ * the open incarnation, e = 0 contacts end (no De-REGISTER: the incarnation stays registered upstream).
+ */
+function absorbMode2(s: Situation, plans: ContactPlan[]): RegisterOutcome {
+  const active = plans.filter((p) => !p.skipped);
+  if (active.length === 0) return absorbOutcome(s, plans, undefined, []);
+  const updates = new Map<string, CheckedContact>();
+  for (const p of active) if (p.match !== undefined) updates.set(p.match.contactId, p.contact);
+  const bindings: Binding[] = [];
+  for (const b of s.record.bindings) {
+    const contact = updates.get(b.contactId);
+    if (contact === undefined) bindings.push(b);
+    else if (contact.expiresSec > 0) bindings.push(refreshed(s, b, contact));
+  }
+  const taken = retainedIds(s.record);
+  const newContactIds: string[] = [];
+  const incarnationId = (s.record.incarnation as Incarnation).id;
+  for (const p of active) {
+    if (p.match !== undefined || p.contact.expiresSec === 0) continue;
+    const contactId = freshId(s.ids, taken);
+    newContactIds.push(contactId);
+    bindings.push(newBinding(s, p.contact, contactId, { incarnationId, expiresAtMs: s.nowMs + p.contact.expiresSec * 1000 }));
+  }
+  return absorbOutcome(s, plans, { ...s.record, bindings }, newContactIds);
+}
+
+/** A binding created by an absorbed REGISTER (M2-4). */
+function newBinding(
+  s: Situation,
+  contact: CheckedContact,
+  contactId: string,
+  extra: Pick<Binding, 'expiresAtMs'> & Partial<Binding>,
+): Binding {
+  const binding: Binding = {
+    contactId,
+    contactUri: contact.uriText,
+    requestedExpiresSec: contact.expiresSec,
+    callId: s.request.callId,
+    cseq: s.request.cseq,
+    updatedAtMs: s.nowMs,
+    createdAtMs: s.nowMs,
+    flow: s.request.flow,
+    path: [...s.register.path],
+    ...extra,
+  };
+  if (contact.displayName !== undefined) binding.displayName = contact.displayName;
+  if (contact.q !== undefined) binding.q = contact.q;
+  if (s.request.userAgent !== undefined) binding.userAgent = s.request.userAgent;
+  return binding;
+}
+
+/** FWD-4: a random id below 2^63 not held by any retained binding, pending relay or incarnation. */
+function freshId(ids: IdGenerator, taken: Set<string>): string {
+  let id = ids.randomContactId();
+  while (taken.has(id)) id = ids.randomContactId();
+  taken.add(id);
+  return id;
+}
+
+/**
+ * FWD-4: the id a relayed contact carries: its binding's, else the id a live pending relay already
+ * gave the same URI (so a REGISTER sent again before the first 2xx does not leave two contacts upstream),
+ * else a fresh one.
+ */
+function relayContactId(s: Situation, plan: ContactPlan, taken: Set<string>, fresh: string[]): string {
+  if (plan.match !== undefined) return plan.match.contactId;
+  for (const relayed of s.record.pendingRelays) {
+    if (!isRelayLive(relayed, s.nowMs)) continue;
+    for (const c of relayed.contacts) {
+      if (c.contactId === undefined) continue;
+      const uri = safeParse(c.contactUri);
+      if (uri !== undefined && urisEqual(uri, plan.contact.uri)) return c.contactId;
+    }
+  }
+  const id = freshId(s.ids, taken);
+  fresh.push(id);
+  return id;
+}
+
+function safeParse(text: string): SipUri | undefined {
+  try {
+    return parseUri(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Mode 2 (M2-1): the incarnation a relay is for: the open one, else a new one with a random id. The
+ * closed one it replaces keeps its De-REGISTER (DRG-2) as work when upstream still holds it.
+ */
+function incarnationForRelay(s: Situation, taken: Set<string>, fresh: string[]): { record: AorRecord; incarnationId: string } {
+  const current = s.record.incarnation;
+  if (current !== undefined && isIncarnationOpen(s.record, s.nowMs)) return { record: s.record, incarnationId: current.id };
+  const id = freshId(s.ids, taken);
+  fresh.push(id);
+  let deregisterWork = s.record.deregisterWork;
+  const upstream = current?.upstream;
+  if (current !== undefined && upstream !== undefined && s.nowMs < upstream.lapsesAtMs &&
+      !deregisterWork.some((w) => w.incarnationId === current.id)) {
+    const closedAtMs = Math.min(
+      s.nowMs,
+      Math.max(current.createdAtMs, ...s.record.bindings
+        .filter((b) => b.incarnationId === current.id)
+        .map((b) => Math.min(b.expiresAtMs, b.endedAtMs ?? b.expiresAtMs, upstream.lapsesAtMs))),
+    );
+    const work: DeregisterWork = {
+      workId: s.ids.randomId(),
+      cause: 'incarnation-closed',
+      upstream,
+      dueAtMs: closedAtMs,
+      attempts: 0,
+      nextAttemptAtMs: closedAtMs,
+      incarnationId: current.id,
+    };
+    deregisterWork = [...deregisterWork, work];
+  }
+  // Bindings of the closed incarnation have ended (GEN-3); their De-REGISTER is the incarnation's.
+  const bindings = current === undefined ? s.record.bindings : s.record.bindings.filter((b) => b.incarnationId !== current.id);
+  return { record: { ...s.record, bindings, deregisterWork, incarnation: { id, createdAtMs: s.nowMs } }, incarnationId: id };
+}
+
+/**
+ * FWD-1..9: relays the REGISTER. Records the pending relay (GEN-7) in the next record, to be committed
+ * before sending.
+ */
+function relay(s: Situation, kind: RelayKind, plans: ContactPlan[]): RegisterOutcome {
+  const { config, request, register, nowMs } = s;
+  // FWD-1, RFC 3261 §16.3 step 2: a relay needs a hop left.
+  if (request.maxForwards === 0) return reject(config, s.ids, REGISTRAR_ERRORS.tooManyHops, undefined, register.aor);
+
+  const taken = retainedIds(s.record);
+  const fresh: string[] = [];
+  let record = s.record;
+  const removeHeaders = ['Route', 'Expires', 'Path'];
+  const addHeaders: HeaderField[] = [];
+  const prependPath: string[] = [];
+  let supported: string | undefined;
+  const relayedContacts: RelayedContact[] = [];
+  let incarnationId: string | undefined;
+  let aggregated: { uri: string; expiresSec: number } | undefined;
+
+  if (kind === 'star') {
+    // FWD-7: `Contact: *` goes as received with `Expires: 0`, no Path added.
+    addHeaders.push(['Expires', '0']);
+  } else if (kind === 'contacts') {
+    removeHeaders.push('Contact');
+    if (config.mode === 2) {
+      const opened = incarnationForRelay(s, taken, fresh);
+      record = opened.record;
+      incarnationId = opened.incarnationId;
+      // FWD-8: E = O if the AoR keeps a valid binding after the REGISTER, else 0.
+      const keeps = survivingExpiries(s, plans).length > 0;
+      aggregated = { uri: aggregatedContactUri(config, register.aor, incarnationId), expiresSec: keeps ? config.outgoingExpiresSec : 0 };
+      addHeaders.push(['Contact', relayedContactValue(aggregated.uri, undefined, aggregated.expiresSec)]);
+      for (const plan of plans) {
+        const contactId = plan.match?.contactId ?? (plan.contact.expiresSec > 0 ? freshId(s.ids, taken) : undefined);
+        if (contactId !== undefined && plan.match === undefined) fresh.push(contactId);
+        relayedContacts.push(relayedContact(plan.contact, aggregated.expiresSec, contactId, undefined));
+      }
+    } else {
+      for (const plan of plans) {
+        const e = plan.contact.expiresSec;
+        // FWD-8: mode 0 relays e (Δ OpenSIPS relays the unclamped UA value); mode 1 O, or 0 for a removal.
+        const relayedExpiresSec = config.mode === 0 ? e : e > 0 ? config.outgoingExpiresSec : 0;
+        const contactId = relayContactId(s, plan, taken, fresh);
+        if (config.insertion === 'contact') {
+          const uri = insertedContactUri(config, plan.contact.uri.user, contactId);
+          addHeaders.push(['Contact', relayedContactValue(uri, plan.contact.q, relayedExpiresSec)]);
+          relayedContacts.push(relayedContact(plan.contact, relayedExpiresSec, contactId, uri));
+        } else {
+          const c = plan.contact;
+          addHeaders.push(['Contact', pathInsertionContactValue(c.displayName, c.uriText, c.params, relayedExpiresSec)]);
+          relayedContacts.push(relayedContact(c, relayedExpiresSec, contactId, c.uriText));
+        }
+      }
+      if (config.insertion === 'path') {
+        // FWD-5: our Path on top, its token naming the AoR (PTH-7), and `path` in Supported.
+        prependPath.push(ourPathValue(config, register.aor));
+        if (!register.supportsPath) supported = [...request.supported, 'path'].join(', ');
+      }
+    }
+  }
+
+  const pending: PendingRelay = {
+    relayId: s.ids.randomId(),
+    kind,
+    mode: config.mode,
+    createdAtMs: nowMs,
+    deadlineAtMs: nowMs + config.upstreamTimeoutMs + PENDING_RELAY_GRACE_MS,
+    requestUri: config.upstreamUri,
+    fromUri: register.fromUri,
+    toUri: register.toUri,
+    callId: request.callId,
+    cseq: request.cseq,
+    contacts: relayedContacts,
+    flow: request.flow,
+    path: [...register.path],
+    echoPath: shouldEchoPath(config, register.path, register.supportsPath),
+  };
+  if (config.upstreamOutboundProxy !== undefined) pending.outboundProxy = config.upstreamOutboundProxy;
+  if (incarnationId !== undefined) pending.incarnationId = incarnationId;
+  if (aggregated !== undefined) {
+    pending.aggregatedContactUri = aggregated.uri;
+    pending.aggregatedExpiresSec = aggregated.expiresSec;
+  }
+  if (request.userAgent !== undefined) pending.userAgent = request.userAgent;
+
+  const instructions: RelayInstructions = {
+    requestUri: config.upstreamUri,
+    removeHeaders,
+    addHeaders,
+    prependPath,
+    sourceUri: config.advertisedUri,
+  };
+  if (config.upstreamOutboundProxy !== undefined) instructions.outboundProxy = config.upstreamOutboundProxy;
+  if (supported !== undefined) instructions.supported = supported;
+
+  return {
+    decision: {
+      kind: 'forward',
+      relay: instructions,
+      context: { version: CONTRACT_VERSION, aor: register.aor, relayId: pending.relayId, mode: config.mode },
+    },
+    nextRecord: { ...record, pendingRelays: [...record.pendingRelays, pending] },
+    newContactIds: fresh,
+    aor: register.aor,
+  };
+}
+
+function relayedContact(
+  contact: CheckedContact,
+  relayedExpiresSec: number,
+  contactId: string | undefined,
+  upstreamContactUri: string | undefined,
+): RelayedContact {
+  const relayed: RelayedContact = {
+    contactUri: contact.uriText,
+    requestedExpiresSec: contact.expiresSec,
+    relayedExpiresSec,
+  };
+  if (contact.displayName !== undefined) relayed.displayName = contact.displayName;
+  if (contact.q !== undefined) relayed.q = contact.q;
+  if (contactId !== undefined) relayed.contactId = contactId;
+  if (upstreamContactUri !== undefined) relayed.upstreamContactUri = upstreamContactUri;
+  return relayed;
+}
