@@ -97,6 +97,53 @@ export function buildSippArgs(options: RunSippOptions, logDir: string): string[]
   return args;
 }
 
+/** A SIPp run in progress (e.g. a UAS waiting for a request while the test drives a UAC). */
+export interface SippRun {
+  /** Resolves when SIPp exits (or is killed at `timeoutMs`). */
+  done: Promise<SippResult>;
+  /** Resolves once SIPp has bound its socket and is ready for traffic. */
+  ready: Promise<void>;
+}
+
+/**
+ * Starts a SIPp scenario in the background. Use for UAS scenarios: await `ready`, drive traffic,
+ * then await `done`.
+ *
+ * @example
+ * const uas = startSipp({ scenario: 'message-uas.xml', remote: kam.address, local, transport: 'u1' });
+ * await uas.ready;
+ */
+export function startSipp(options: RunSippOptions): SippRun {
+  const logDir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const sipp = startProcess({ command: 'sipp', args: buildSippArgs(options, logDir), cwd: logDir, label: 'sipp' });
+  const done = (async (): Promise<SippResult> => {
+    try {
+      const exit = await sipp.waitForExit((options.timeoutMs ?? 15000) + 2000);
+      const screen = readIfExists(join(logDir, 'screen.log'));
+      return {
+        exitCode: exit.code,
+        stats: {
+          successfulCalls: readCounter(screen, 'Successful call'),
+          failedCalls: readCounter(screen, 'Failed call'),
+        },
+        messages: readIfExists(join(logDir, 'messages.log')),
+        errors: readIfExists(join(logDir, 'errors.log')),
+        output: sipp.stdout + sipp.stderr,
+      };
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  })();
+  // SIPp opens its message trace once its sockets are bound; poll for it (bounded).
+  const ready = (async (): Promise<void> => {
+    for (let i = 0; i < 100; i += 1) {
+      if (existsSync(join(logDir, 'messages.log')) || sipp.exit) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return { done, ready };
+}
+
 /**
  * Runs one SIPp scenario to completion (bounded by `timeoutMs`) and returns its exit code, call
  * counters and message trace.
@@ -106,23 +153,6 @@ export function buildSippArgs(options: RunSippOptions, logDir: string): string[]
  *   local: { host: '127.0.0.1', port: 5070 }, transport: 'u1' });
  * expect(result.exitCode).toBe(0);
  */
-export async function runSipp(options: RunSippOptions): Promise<SippResult> {
-  const logDir = mkdtempSync(join(tmpdir(), 'sipp-'));
-  try {
-    const sipp = startProcess({ command: 'sipp', args: buildSippArgs(options, logDir), cwd: logDir, label: 'sipp' });
-    const exit = await sipp.waitForExit((options.timeoutMs ?? 15000) + 2000);
-    const screen = readIfExists(join(logDir, 'screen.log'));
-    return {
-      exitCode: exit.code,
-      stats: {
-        successfulCalls: readCounter(screen, 'Successful call'),
-        failedCalls: readCounter(screen, 'Failed call'),
-      },
-      messages: readIfExists(join(logDir, 'messages.log')),
-      errors: readIfExists(join(logDir, 'errors.log')),
-      output: sipp.stdout + sipp.stderr,
-    };
-  } finally {
-    rmSync(logDir, { recursive: true, force: true });
-  }
+export function runSipp(options: RunSippOptions): Promise<SippResult> {
+  return startSipp(options).done;
 }

@@ -1,5 +1,5 @@
 import { allocatePort } from '../../support/ports';
-import { runSipp } from '../../support/sipp';
+import { runSipp, startSipp } from '../../support/sipp';
 import { startKamailio, type KamailioInstance } from '../../support/kamailio';
 import { stopAllProcesses } from '../../support/process';
 
@@ -7,7 +7,7 @@ describe('Harness: SIPp against Kamailio on loopback', () => {
   let kamailio: KamailioInstance;
 
   beforeAll(async () => {
-    kamailio = await startKamailio({ users: { alice: 'secret', bob: 'secret' }, trustedSources: ['127.0.0.2'] });
+    kamailio = await startKamailio({ users: { alice: 'secret', bob: 'secret', frank: 'secret', carol: 'right' }, trustedSources: ['127.0.0.2'] });
   }, 15000);
 
   afterAll(async () => {
@@ -105,5 +105,67 @@ describe('Harness: SIPp against Kamailio on loopback', () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.messages).toMatch(/401 Unauthorized/);
     expect(await kamailio.dumpBindings('erin@example.com')).toEqual([]);
+  });
+
+  it('relays a MESSAGE for a registered AoR to its contact, with Record-Route', async () => {
+    // Prepare
+    const devicePort = await allocatePort();
+    const registered = await runSipp({
+      scenario: 'register-auth-uac.xml',
+      remote: kamailio.address,
+      local: { host: '127.0.0.1', port: devicePort },
+      transport: 'u1',
+      service: 'frank',
+      auth: { username: 'frank', password: 'secret' },
+      keys: { domain: 'example.com', expires: '300' },
+      timeoutMs: 6000,
+    });
+    expect(registered.exitCode).toBe(0);
+    const device = startSipp({
+      scenario: 'message-uas.xml',
+      remote: kamailio.address,
+      local: { host: '127.0.0.1', port: devicePort },
+      transport: 'u1',
+      timeoutMs: 6000,
+    });
+    await device.ready;
+
+    // Act
+    const sender = await runSipp({
+      scenario: 'message-uac.xml',
+      remote: kamailio.address,
+      local: { host: '127.0.0.1', port: await allocatePort() },
+      transport: 'u1',
+      service: 'frank',
+      keys: { domain: 'example.com' },
+      timeoutMs: 6000,
+    });
+    const received = await device.done;
+
+    // Assess
+    expect(sender.exitCode).toBe(0);
+    expect(received.exitCode).toBe(0);
+    expect(received.messages).toMatch(new RegExp(`MESSAGE sip:frank@127\\.0\\.0\\.1:${devicePort};transport=UDP SIP/2\\.0`));
+    expect(received.messages).toMatch(new RegExp(`Record-Route: <sip:127\\.0\\.0\\.1:${kamailio.port};lr`));
+  });
+
+  it('answers 404 to a MESSAGE for an AoR without bindings', async () => {
+    // Prepare
+    const localPort = await allocatePort();
+
+    // Act
+    const sender = await runSipp({
+      scenario: 'message-uac.xml',
+      remote: kamailio.address,
+      local: { host: '127.0.0.1', port: localPort },
+      transport: 'u1',
+      service: 'nobody',
+      keys: { domain: 'example.com' },
+      timeoutMs: 6000,
+    });
+
+    // Assess
+    expect(sender.exitCode).not.toBe(0);
+    expect(sender.messages).toMatch(/SIP\/2\.0 404 Not Found/);
   });
 });
