@@ -13,18 +13,17 @@ import type { DecisionInvoker } from './decision/decision-invoker';
 import type { Logger } from './observability/logger';
 import type { MetricsRegistry } from './observability/metrics-registry';
 import { RegisterProxy, type UpstreamHop } from './proxy/register-proxy';
+import { RequestRouter } from './proxy/request-router';
 import { createSipRegisterMessages } from './proxy/sip-register-messages';
 import { createSipTransactionCodec } from './proxy/sip-transaction-codec';
 import type { SipLimits } from './sip/limits';
 import { createResponse, type SipMessage } from './sip/message';
-import { SipStreamFramer } from './sip/stream-framer';
 import { parseUri } from './sip/uri';
 import type { Clock } from './transaction/clock';
 import { TransactionLayer, type Transaction } from './transaction/transaction-layer';
 import type { Destination, Flow, ListenSpec, TransportProtocol } from './transport/flow';
 import { createSipTransportCodec } from './transport/sip-transport-codec';
-import type { StreamFramerPort } from './transport/tcp-endpoint';
-import { TransportLayer, type InboundEvent } from './transport/transport-layer';
+import { TransportLayer } from './transport/transport-layer';
 
 /** Where the transaction layer sends: a flow (responses, requests to devices) or a destination. */
 export type SipTarget = Flow | Destination;
@@ -47,27 +46,6 @@ export interface GatewayOptions {
   clock?: Clock;
 }
 
-/** Adapts the codec's stream framer to the transport's framer port. */
-function createFramer(limits: SipLimits): StreamFramerPort<InboundEvent<Buffer>> {
-  const framer = new SipStreamFramer(limits);
-  return {
-    push(chunk: Buffer): InboundEvent<Buffer>[] {
-      return framer.push(chunk).flatMap((event): InboundEvent<Buffer>[] => {
-        switch (event.kind) {
-          case 'message':
-            return [{ kind: 'message', message: event.data }];
-          case 'keepalive-ping':
-            return [{ kind: 'keepalive-ping' }];
-          case 'keepalive-pong':
-            return [];
-          case 'error':
-            return [{ kind: 'malformed', error: event.error, fatal: event.fatal }];
-        }
-      });
-    },
-  };
-}
-
 const randomHex = (bytes: number) => (): string => randomBytes(bytes).toString('hex');
 
 /**
@@ -87,6 +65,7 @@ export class Gateway {
     private readonly transport: TransportLayer<SipMessage>,
     private readonly transactions: TransactionLayer<SipMessage, SipTarget>,
     private readonly registerProxy: RegisterProxy<SipMessage, SipTarget>,
+    private readonly router: RequestRouter,
     /** The sockets actually bound. */
     readonly listening: readonly ListenSpec[],
   ) {}
@@ -96,7 +75,7 @@ export class Gateway {
     const { config, logger, metrics } = options;
     const clock = options.clock ?? systemClock;
     const limits: SipLimits = { maxMessageBytes: config.maxMessageSize, maxHeaderLines: 200, maxLineBytes: 8192 };
-    const transport = new TransportLayer<SipMessage>({ codec: createSipTransportCodec(createFramer), limits, logger, metrics });
+    const transport = new TransportLayer<SipMessage>({ codec: createSipTransportCodec(), limits, logger, metrics });
     const clientTransactions = new WeakMap<SipMessage, Transaction<SipMessage, SipTarget>>();
     const transactions: TransactionLayer<SipMessage, SipTarget> = new TransactionLayer<SipMessage, SipTarget>({
       clock,
@@ -135,15 +114,42 @@ export class Gateway {
       logger,
       metrics,
     });
+    if (config.tokenSecret === undefined) throw new Error('tokenSecret must be set (the local runtime persists a generated one)');
+    const router = new RequestRouter({
+      invoker: options.invoker,
+      transactions: { ...trackedTransactions, cancel: (invite) => transactions.cancel(invite) },
+      sendStateless: (message, target) => {
+        transport.send(message, target).catch((error: unknown) => logger.warn({ err: error, target }, 'stateless send failed'));
+      },
+      isFlowUsable: (flow) => flow.transport === 'udp' || flow.connectionId === undefined || transport.isConnectionOpen(flow.connectionId),
+      resolveNextHop: (nextHop) => {
+        try {
+          return resolveHop(nextHop, resolvedHosts).target as Destination;
+        } catch {
+          return undefined;
+        }
+      },
+      clock,
+      gatewayId: options.gatewayId,
+      advertisedUri: config.advertisedUri,
+      upstreamNextHop: config.upstreamOutboundProxy ?? config.upstreamUri,
+      tokenSecret: config.tokenSecret,
+      inviteTimeoutMs: config.inviteTimeoutMs,
+      retryAfterMs: config.retryAfterMs,
+      newBranch: randomHex(8),
+      newToTag,
+      logger,
+      metrics,
+    });
     const listening = await transport.listen(config.listen.map((socket) => `${socket.transport}:${socket.host}:${socket.port}`));
-    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, listening);
+    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, router, listening);
     transport.onMessage((message, flow) => gateway.receive(message, flow));
     return gateway;
   }
 
   /** Requests whose final response is still to come. */
   get inFlight(): number {
-    return this.registerProxy.pendingCount;
+    return this.registerProxy.pendingCount + this.router.pendingCount;
   }
 
   /** True once {@link drain} was called. */
@@ -169,12 +175,20 @@ export class Gateway {
 
   private receive(message: SipMessage, flow: Flow): void {
     if (!message.isRequest) {
-      this.transactions.receiveResponse(message);
+      if (this.transactions.receiveResponse(message).kind === 'stateless') this.router.handleStatelessResponse(message);
       return;
     }
     const result = this.transactions.receiveRequest(message, flow, flow.transport !== 'udp');
+    if (result.kind === 'stateless') {
+      this.router.handleStatelessAck(message, flow);
+      return;
+    }
     if (result.kind !== 'new') return;
     const transaction = result.transaction;
+    if (message.method === 'CANCEL') {
+      this.router.handleCancel(transaction, result.cancels);
+      return;
+    }
     if (this.draining) {
       const busy = registrarErrorResponse(REGISTRAR_ERRORS.serviceUnavailable, this.options.config.retryAfterMs, this.newToTag());
       this.transactions.respond(transaction, createResponse(message, busy.status, busy.reason, { toTag: busy.toTag, headers: busy.headers }));
@@ -187,8 +201,7 @@ export class Gateway {
       void this.registerProxy.handle(transaction, contractFlow, receivedAtMs);
       return;
     }
-    const notImplemented = createResponse(message, 501, 'Not Implemented', { toTag: this.newToTag() });
-    this.transactions.respond(transaction, notImplemented);
+    void this.router.handleRequest(transaction, flow, receivedAtMs);
   }
 
   private toContractFlow(flow: Flow): ContractFlow {

@@ -19,7 +19,7 @@ interface Msg {
 
 const flow = { transport: 'udp' as const, remoteAddress: '127.0.0.2', remotePort: 5062, localAddress: '127.0.0.1', localPort: 5060, gatewayId: 'gw' };
 const local = (status: number, reason = 'x'): LocalResponse => ({ status, reason, headers: [], toTag: 't' });
-const context = { version: CONTRACT_VERSION, aor: 'alice@example.com', relayId: 'r1', mode: 1 as const };
+const context = { version: CONTRACT_VERSION as typeof CONTRACT_VERSION, aor: 'alice@example.com', relayId: 'r1', mode: 1 as const };
 const relayInstructions = { requestUri: 'sip:registrar.example.net', removeHeaders: [], addHeaders: [], prependPath: [], sourceUri: 'sip:127.0.0.1:5060' };
 
 const messages: RegisterMessages<Msg> = {
