@@ -62,9 +62,11 @@ export function allIn(t: Uint8Array, s: string): boolean {
   return true;
 }
 
-/** True when `s` is a non-empty token. */
+/** True when `s` is a non-empty token (where `%` is an ordinary character, not an escape). */
 export function isToken(s: string): boolean {
-  return s.length > 0 && allIn(TOKEN, s);
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!inTable(TOKEN, s.charCodeAt(i))) return false;
+  return true;
 }
 
 /** Index of the first non-LWS character at or after `i`. */

@@ -57,6 +57,8 @@ interface StartLine {
 }
 
 const MAX_CSEQ = 4294967295;
+/** Headers that may appear once only (RFC 3261 §7.3.1: they are not lists). */
+const SINGLE_INSTANCE = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'];
 /** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
 const SIP_VERSION = 'SIP/2.0';
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
@@ -73,8 +75,12 @@ function validateRequestUri(text: string): void {
   // RFC 3261 §7.1: the Request-URI is a SIP/SIPS URI or any absolute URI; never in angle brackets.
   const colon = text.indexOf(':');
   const scheme = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
-  if (scheme === 'sip' || scheme === 'sips') parseUri(text);
-  else parseAbsoluteUri(text);
+  if (scheme === 'sip' || scheme === 'sips') {
+    // RFC 3261 §19.1.1 (table of §19.1.2): a Request-URI carries no headers component.
+    if (parseUri(text).headers !== undefined) throw new SipParseError('Request-URI with headers', { code: 'bad-uri' });
+  } else {
+    parseAbsoluteUri(text);
+  }
 }
 
 function parseStartLine(line: string): StartLine {
@@ -436,14 +442,21 @@ export class SipMessage {
 
   /**
    * Checks what every element needs before acting on a message (RFC 3261 §8.1.1, §8.2): Via, From, To,
-   * Call-ID and CSeq present and parsable, and for a request the CSeq method equal to the request method.
+   * Call-ID and CSeq present once and parsable (From and To structurally, so that tel: and other schemes
+   * pass), Max-Forwards in range, and for a request the CSeq method equal to the request method.
    *
    * @throws SipParseError (answerable when the response context is readable).
    */
   validate(): void {
     if (this.topVia() === undefined) this.required('Via');
-    this.from();
-    this.to();
+    for (const name of SINGLE_INSTANCE) {
+      if (this.countFields(name) > 1) {
+        const ctx = this.responseContext();
+        throw new SipParseError(`Bad ${name} header`, { code: 'bad-header', header: name, ...(ctx ? { responseContext: ctx } : {}) });
+      }
+    }
+    this.fromTag();
+    this.toTag();
     this.callId();
     const cseq = this.cseq();
     this.maxForwards();
@@ -453,29 +466,25 @@ export class SipMessage {
     }
   }
 
+  private countFields(name: string): number {
+    const key = headerKey(name) ?? name.toLowerCase();
+    let n = 0;
+    for (const f of this.fields) if (f.key === key) n++;
+    return n;
+  }
+
   /**
    * What a stateless response needs (RFC 3261 §8.2.6), when Via, From, To, Call-ID and CSeq are present
    * and readable enough (SPEC ERR-3); undefined otherwise.
    */
   responseContext(): SipResponseContext | undefined {
     return this.cached('@ctx', () => {
-      try {
-        const via = this.headerValues('via');
-        if (via.length === 0) return undefined;
-        parseVia(via[0]);
-        const from = this.header('from');
-        const to = this.header('to');
-        const callId = this.header('call-id');
-        const cseq = this.header('cseq');
-        if (from === undefined || to === undefined || callId === undefined || callId.length === 0 || cseq === undefined) return undefined;
-        splitNameAddr(from);
-        splitNameAddr(to);
-        parseCSeqValue(cseq);
-        return { via, from, to, callId, cseq };
-      } catch (err) {
-        if (err instanceof SipParseError) return undefined;
-        throw err;
-      }
+      const from = this.header('from');
+      const to = this.header('to');
+      const callId = this.header('call-id');
+      const cseq = this.header('cseq');
+      if (from === undefined || to === undefined || callId === undefined || cseq === undefined) return undefined;
+      return readableContext(this.headerValues('via'), from, to, callId, cseq);
     });
   }
 
@@ -761,25 +770,35 @@ function salvageResponseContext(buf: Buffer, limits: SipLimits): SipResponseCont
     if (key === 'via' || key === 'from' || key === 'to' || key === 'call-id' || key === 'cseq') current = { key, value: line.slice(colon + 1) };
   }
   flush();
+  const via: string[] = [];
+  for (const v of found.get('via') ?? []) via.push(...splitHeaderValues(v));
+  const from = found.get('from');
+  const to = found.get('to');
+  const callId = found.get('call-id');
+  const cseq = found.get('cseq');
+  if (from?.length !== 1 || to?.length !== 1 || callId?.length !== 1 || cseq?.length !== 1) return undefined;
+  const decode = (s: string): string => (HIGH_BYTES.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s);
+  return readableContext(via.map(decode), decode(from[0]), decode(to[0]), decode(callId[0]), cseq[0]);
+}
+
+/** CSeq readable enough to copy into an answer: digits (any count, so out-of-range values qualify) and a method. */
+const COPYABLE_CSEQ = /^[0-9]+[ \t]+[A-Za-z0-9.!%*_+`'~-]+$/;
+
+/**
+ * The context of a stateless answer (SPEC ERR-3), when the fields are readable enough: the top Via must
+ * parse (the answer is routed by it, RFC 3261 §18.2.2); From and To are copied verbatim, so they only need
+ * to be present; Call-ID must be a word and CSeq a number and a method.
+ */
+function readableContext(via: string[], from: string, to: string, callId: string, cseq: string): SipResponseContext | undefined {
+  if (via.length === 0 || from.length === 0 || to.length === 0 || callId.length === 0 || /[\s]/.test(callId)) return undefined;
+  if (!COPYABLE_CSEQ.test(cseq)) return undefined;
   try {
-    const via: string[] = [];
-    for (const v of found.get('via') ?? []) via.push(...splitHeaderValues(v));
-    const from = found.get('from');
-    const to = found.get('to');
-    const callId = found.get('call-id');
-    const cseq = found.get('cseq');
-    if (via.length === 0 || from?.length !== 1 || to?.length !== 1 || callId?.length !== 1 || cseq?.length !== 1) return undefined;
-    if (callId[0].length === 0) return undefined;
     parseVia(via[0]);
-    splitNameAddr(from[0]);
-    splitNameAddr(to[0]);
-    parseCSeqValue(cseq[0]);
-    const decode = (s: string): string => (HIGH_BYTES.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s);
-    return { via: via.map(decode), from: decode(from[0]), to: decode(to[0]), callId: decode(callId[0]), cseq: cseq[0] };
   } catch (err) {
     if (err instanceof SipParseError) return undefined;
     throw err;
   }
+  return { via, from, to, callId, cseq };
 }
 
 /**

@@ -65,6 +65,8 @@ export function splitNameAddr(text: string, what = 'name-addr'): NameAddrParts {
   let end = i;
   while (end < text.length && text.charCodeAt(end) !== 59 && !isLws(text.charCodeAt(end))) end++;
   if (end === i) throw fail('empty');
+  // RFC 3261 §20: a URI with a comma, question mark or semicolon must be in angle brackets.
+  if (text.indexOf('?', i) >= 0 && text.indexOf('?', i) < end) throw fail('URI with headers must be in angle brackets');
   return { uriText: text.slice(i, end), params: parseHeaderParams(text, end, what) };
 }
 
