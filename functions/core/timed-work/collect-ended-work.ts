@@ -1,0 +1,167 @@
+/**
+ * Turns what ended in an AoR record into De-REGISTER work and drops what is finished
+ * (SPEC GEN-3, DRG-1, DRG-2, DRG-3, DRG-4, DRG-7).
+ */
+import type { MidRegistrarConfig } from '../config';
+import { type Binding, type DeregisterCause, type UpstreamRegistration, bindingLapsesAtMs, isBindingValid, isIncarnationOpen } from '../model';
+import type { DeregisterWorkState, TimedWorkRecord } from './timed-work-types';
+import {
+  isRelayLive,
+  isUpstreamContactCovered,
+  refreshTargetRegistration,
+  relayEndedAtMs,
+  relayNamesBinding,
+  relayedUpstreamContacts,
+  sameUri,
+} from './work-queries';
+
+/** The configuration keys ending work reads. */
+export type CollectConfig = Pick<MidRegistrarConfig, 'mode'>;
+
+function newWork(
+  workId: string,
+  cause: DeregisterCause,
+  upstream: UpstreamRegistration,
+  dueAtMs: number,
+  ids: { contactId?: string; incarnationId?: string },
+): DeregisterWorkState {
+  return {
+    workId,
+    cause,
+    upstream,
+    dueAtMs,
+    attempts: 0,
+    nextAttemptAtMs: dueAtMs,
+    lastCseq: upstream.highestCseq,
+    ...ids,
+  };
+}
+
+/** One De-REGISTER per upstream contact: a second work item for a contact already queued is dropped. */
+function addWork(record: TimedWorkRecord, work: DeregisterWorkState): void {
+  const duplicate = record.deregisterWork.some(
+    (existing) => existing.workId === work.workId || sameUri(existing.upstream.relayedContactUri, work.upstream.relayedContactUri),
+  );
+  if (!duplicate) record.deregisterWork.push(work);
+}
+
+/** When an ended binding ended: explicitly, at its expiry, or at U, whichever came first. */
+function bindingEndMs(binding: Binding, lapsesAtMs: number | undefined): number {
+  return Math.min(binding.endedAtMs ?? Infinity, binding.expiresAtMs, lapsesAtMs ?? Infinity);
+}
+
+/** DRG-7: relays that ended without a processed final response leave orphans; the relay record goes. */
+function takeOverEndedRelays(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
+  const live = [];
+  for (const relay of record.pendingRelays) {
+    const endedAtMs = relayEndedAtMs(relay, nowMs);
+    if (endedAtMs === undefined) {
+      live.push(relay);
+      continue;
+    }
+    // DRG-3: never in mode 0 (nor for a relay decided in mode 0).
+    if (config.mode === 0 || relay.mode === 0) continue;
+    relayedUpstreamContacts(relay).forEach((contact, index) => {
+      const upstream: UpstreamRegistration = {
+        requestUri: relay.requestUri,
+        ...(relay.outboundProxy === undefined ? {} : { outboundProxy: relay.outboundProxy }),
+        fromUri: relay.fromUri,
+        toUri: relay.toUri,
+        callId: relay.callId,
+        highestCseq: relay.cseq,
+        contactUri: contact.contactUri,
+        relayedContactUri: contact.contactUri,
+        requestedExpiresSec: contact.expiresSec,
+        // Upstream grants at most what we asked (RFC 3261 §10.3 step 7), so this bounds U from above.
+        grantedExpiresSec: contact.expiresSec,
+        sentAtMs: relay.createdAtMs,
+        lapsesAtMs: relay.createdAtMs + contact.expiresSec * 1000,
+      };
+      if (nowMs >= upstream.lapsesAtMs || isUpstreamContactCovered(record, contact.contactUri, nowMs)) return;
+      const ids = {
+        ...(contact.contactId === undefined ? {} : { contactId: contact.contactId }),
+        ...(relay.incarnationId === undefined ? {} : { incarnationId: relay.incarnationId }),
+      };
+      addWork(record, newWork(`orphan:${relay.relayId}:${index}`, 'orphan', upstream, endedAtMs, ids));
+    });
+  }
+  record.pendingRelays = live;
+}
+
+/** DRG-2: a closed incarnation is De-REGISTERed if it closed while `now < U`; then it is forgotten (M2-1). */
+function closeIncarnation(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
+  const incarnation = record.incarnation;
+  if (incarnation === undefined || isIncarnationOpen(record, nowMs)) return;
+  const upstream = incarnation.upstream;
+  const own = record.bindings.filter((binding) => binding.incarnationId === incarnation.id);
+  // Without bindings left the incarnation was ended by upstream (RPL-6, FWD-8 last removal): no De-REGISTER (DRG-3).
+  if (config.mode !== 0 && upstream !== undefined && own.length > 0) {
+    const closedAtMs = Math.max(...own.map((binding) => bindingEndMs(binding, upstream.lapsesAtMs)));
+    if (closedAtMs < upstream.lapsesAtMs && nowMs < upstream.lapsesAtMs) {
+      addWork(record, newWork(`drg:inc:${incarnation.id}`, 'incarnation-closed', upstream, closedAtMs, { incarnationId: incarnation.id }));
+    }
+  }
+  delete record.incarnation;
+}
+
+/** DRG-1: ended bindings leave the record; mode 1 De-REGISTERs each that ended while `now < U`. */
+function endBindings(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
+  record.bindings = record.bindings.filter((binding) => {
+    const lapsesAtMs = bindingLapsesAtMs(binding, record);
+    if (isBindingValid(binding, lapsesAtMs, nowMs)) return true;
+    // GEN-3: not ended while a pending relay names it; its 2xx may refresh it.
+    if (record.pendingRelays.some((relay) => isRelayLive(relay, nowMs) && relayNamesBinding(relay, binding))) return true;
+    const upstream = binding.upstream;
+    if (config.mode !== 0 && upstream !== undefined) {
+      const endedAtMs = bindingEndMs(binding, upstream.lapsesAtMs);
+      // DRG-3: a binding that lapsed with U, or whose U has passed, needs nothing from us.
+      if (endedAtMs < upstream.lapsesAtMs && nowMs < upstream.lapsesAtMs) {
+        addWork(record, newWork(`drg:${binding.contactId}`, binding.endReason ?? 'expired', upstream, endedAtMs, { contactId: binding.contactId }));
+      }
+    }
+    return false;
+  });
+}
+
+/** DRG-3, DRG-4: queued De-REGISTERs that became pointless are dropped (unless one is on the wire). */
+function cancelMootWork(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
+  record.deregisterWork = (record.deregisterWork as DeregisterWorkState[]).filter(
+    (work) =>
+      work.inFlight !== undefined ||
+      (config.mode !== 0 &&
+        nowMs < work.upstream.lapsesAtMs &&
+        !isUpstreamContactCovered(record, work.upstream.relayedContactUri, nowMs)),
+  );
+}
+
+/** Refresh work whose registration is gone, moved on, or whose abandonment has run its course. */
+function dropMootRefreshes(record: TimedWorkRecord, nowMs: number): void {
+  if (record.refreshWork === undefined) return;
+  record.refreshWork = record.refreshWork.filter((work) => {
+    if (work.inFlight !== undefined) return true;
+    const upstream = refreshTargetRegistration(record, work.target);
+    return upstream !== undefined && upstream.lapsesAtMs === work.forLapsesAtMs && nowMs < upstream.lapsesAtMs;
+  });
+  if (record.refreshWork.length === 0) delete record.refreshWork;
+}
+
+/**
+ * Brings a record up to date at `nowMs`: relays that ended without a final response become orphan
+ * De-REGISTERs (DRG-7), a closed mode 2 incarnation gets its De-REGISTER (DRG-2), ended bindings
+ * leave the record with a De-REGISTER in mode 1 (DRG-1, GEN-3), and work that DRG-3/DRG-4 made
+ * pointless is dropped. Deterministic work ids make it idempotent.
+ *
+ * The register and reply cores may call it before replacing a closed incarnation or an ended
+ * binding, so the upstream registration they held is never forgotten (INV-2).
+ *
+ * @returns a new record; the input is not modified.
+ */
+export function collectEndedWork(config: CollectConfig, record: TimedWorkRecord, nowMs: number): TimedWorkRecord {
+  const next = structuredClone(record);
+  takeOverEndedRelays(config, next, nowMs);
+  closeIncarnation(config, next, nowMs);
+  endBindings(config, next, nowMs);
+  cancelMootWork(config, next, nowMs);
+  dropMootRefreshes(next, nowMs);
+  return next;
+}
