@@ -20,22 +20,32 @@ export interface MetricCatalog {
   readonly gatewayFlushIntervalSec: number;
 }
 
-/** Metric names (counters unless noted). */
+/**
+ * Metric names (counters), as the producers emit them: the gateway's register proxy
+ * (sip-gateway/src/proxy/register-proxy.ts) and the handlers' `HANDLER_METRIC`
+ * (functions/handlers/decision-batch-handler.ts) and timed-work outcomes (functions/core/timed-work).
+ */
 export const METRIC = {
-  /** Gateway: REGISTER requests received from devices. */
-  registerIn: 'register_in',
-  /** Functions: REGISTERs answered locally (absorbed, M1/M2). */
+  /** Gateway: REGISTER requests that reached a decision (REGISTERs in). */
+  registerIn: 'register_decisions',
+  /** Gateway: REGISTERs answered locally (absorbed, M1/M2). */
   registerAbsorbed: 'register_absorbed',
-  /** Functions: REGISTERs relayed to the main registrar. */
-  registerForwarded: 'register_forwarded',
+  /** Gateway: REGISTERs relayed to the main registrar. */
+  registerForwarded: 'register_relayed',
   /** Gateway: final responses from the main registrar to relayed REGISTERs. */
   upstreamReplies: 'upstream_replies',
   /** Functions (sweep): De-REGISTERs sent upstream. */
   deregisterSent: 'deregister_sent',
   /** Functions (sweep): De-REGISTERs that failed after all retries (SPEC INV-2, DRG-6); dead letters. */
   deregisterFailed: 'deregister_failed',
-  /** Functions: lookups answered. */
-  lookups: 'lookups',
+  /** Functions: lookups that found targets. */
+  lookupHit: 'lookup_hit',
+  /** Functions: lookups that found no binding (404/480). */
+  lookupMiss: 'lookup_miss',
+  /** Functions: lookups refused (403). */
+  lookupRejected: 'lookup_rejected',
+  /** Functions: requests relayed without a lookup. */
+  lookupRelayed: 'lookup_relayed',
 } as const;
 
 /** The catalog the stack uses unless told otherwise. */

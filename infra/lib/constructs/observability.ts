@@ -72,14 +72,14 @@ export class Observability extends Construct {
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: topicKey, enforceSSL: true, displayName: 'SIP mid-registrar alarms' });
     if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    const product = (name: string, producer: 'gateway' | 'functions', label: string): cloudwatch.Metric =>
+    const product = (name: string, producer: 'gateway' | 'functions', label?: string): cloudwatch.Metric =>
       new cloudwatch.Metric({
         namespace: props.metrics.namespace,
         metricName: name,
         dimensionsMap: { ...(producer === 'gateway' ? props.metrics.gatewayDimensions : props.metrics.functionDimensions) },
         statistic: cloudwatch.Stats.SUM,
         period: PERIOD,
-        label,
+        ...(label === undefined ? {} : { label }),
       });
     const table = (name: string, statistic: string): cloudwatch.Metric =>
       new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName: name, dimensionsMap: { TableName: props.tableName }, statistic, period: PERIOD });
@@ -102,20 +102,29 @@ export class Observability extends Construct {
         title: 'REGISTER: in / absorbed / forwarded (per minute)',
         left: [
           product(METRIC.registerIn, 'gateway', 'in'),
-          product(METRIC.registerAbsorbed, 'functions', 'absorbed'),
-          product(METRIC.registerForwarded, 'functions', 'forwarded'),
+          product(METRIC.registerAbsorbed, 'gateway', 'absorbed'),
+          product(METRIC.registerForwarded, 'gateway', 'forwarded'),
         ],
-        width: 12,
+        width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Upstream replies, De-REGISTERs sent / failed, lookups (per minute)',
+        title: 'Upstream replies, De-REGISTERs sent / failed (per minute)',
         left: [
           product(METRIC.upstreamReplies, 'gateway', 'upstream replies'),
           product(METRIC.deregisterSent, 'functions', 'De-REGISTER sent'),
           product(METRIC.deregisterFailed, 'functions', 'De-REGISTER failed'),
-          product(METRIC.lookups, 'functions', 'lookups'),
         ],
-        width: 12,
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lookups (per minute)',
+        left: [
+          product(METRIC.lookupHit, 'functions', 'found'),
+          product(METRIC.lookupMiss, 'functions', 'not found'),
+          product(METRIC.lookupRejected, 'functions', 'refused'),
+          product(METRIC.lookupRelayed, 'functions', 'relayed'),
+        ],
+        width: 8,
       }),
     );
     this.dashboard.addWidgets(
@@ -188,7 +197,7 @@ export class Observability extends Construct {
       label: 'throttle events',
     }));
     this.addAlarm('DeregisterDeadLetters', 'De-REGISTERs failed after all retries: upstream registrations may outlive their bindings (INV-2)',
-      product(METRIC.deregisterFailed, 'functions', 'De-REGISTER failed').with({ period: ALARM_PERIOD }));
+      product(METRIC.deregisterFailed, 'functions').with({ period: ALARM_PERIOD }));
     for (const [name, tg] of Object.entries(props.targetGroups)) {
       this.addAlarm(`Unhealthy${name}Targets`, `Unhealthy gateway targets behind the ${name} listener`,
         tg.metrics.unHealthyHostCount({ period: PERIOD, statistic: cloudwatch.Stats.MAXIMUM }), 2);

@@ -244,7 +244,6 @@ export class SipGatewayService extends Construct {
       // The UA's address is what NAT traversal needs (RFC 3581 received/rport, flows): keep it.
       preserveClientIp: true,
       deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(10),
-      connectionTermination: true,
     };
     const udpListener = this.loadBalancer.addListener('SipUdp', { port: sipPort, protocol: elbv2.Protocol.UDP });
     const udp = udpListener.addTargets('SipUdp', {
@@ -265,6 +264,10 @@ export class SipGatewayService extends Construct {
       targets: [this.service.loadBalancerTarget({ containerName: this.containerName, containerPort: containerTcpPort, protocol: ecs.Protocol.TCP })],
     });
     this.targetGroups = { udp, tcp };
+    for (const targetGroup of [udp, tcp]) {
+      // UDP flows never end by themselves: without this a draining task would keep them until idle.
+      targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'true');
+    }
 
     // Exactly the two functions (grantInvoke would add their versions and aliases, `<arn>:*`), and
     // read-only items of the table: the gateway may look up a binding's owner task, never write one.
@@ -287,7 +290,7 @@ export class SipGatewayService extends Construct {
       scaleInCooldown,
       scaleOutCooldown,
     });
-    // Each task flushes its register_in counter every gatewayFlushIntervalSec; the Average over all
+    // Each task flushes its REGISTER counter (METRIC.registerIn) every gatewayFlushIntervalSec; the Average over all
     // tasks' data points is therefore REGISTERs per task per flush interval.
     scaling.scaleToTrackCustomMetric('RegisterRate', {
       metric: new cloudwatch.Metric({

@@ -11,16 +11,36 @@ import { parseConfig } from '../../../functions/core/config';
 import { PROJECT_ROOT } from '../../../infra/lib/project-paths';
 import { MidRegistrarStack, type MidRegistrarStackProps } from '../../../infra/lib/stacks/mid-registrar-stack';
 
-/** A test app whose stacks skip asset bundling. */
-export function newTestApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-out-')) });
+const temporaryDirs: string[] = [];
+
+function temporaryDir(parent: string, prefix: string): string {
+  fs.mkdirSync(parent, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(parent, prefix));
+  temporaryDirs.push(dir);
+  return dir;
+}
+
+/** Removes the output and entry directories the helpers created (call in afterAll). */
+export function removeTestDirs(): void {
+  for (const dir of temporaryDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A test app whose stacks skip asset bundling. The built-in CloudFormation validation (a WebAssembly
+ * linter, seconds per synth) runs only where a test asks for it.
+ */
+export function newTestApp(options: { cloudFormationValidation?: boolean } = {}): App {
+  return new App({
+    context: { 'aws:cdk:bundling-stacks': [] },
+    outdir: temporaryDir(os.tmpdir(), 'cdk-test-out-'),
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
+  });
 }
 
 /** Temporary handler entries (`export const handler`), one per function. */
 export function temporaryEntries(): { register: string; lookup: string; sweep: string } {
   // NodejsFunction requires entries under the project root; .tmp/ is git-ignored.
-  fs.mkdirSync(path.join(PROJECT_ROOT, '.tmp'), { recursive: true });
-  const dir = fs.mkdtempSync(path.join(PROJECT_ROOT, '.tmp', 'cdk-test-entries-'));
+  const dir = temporaryDir(path.join(PROJECT_ROOT, '.tmp'), 'cdk-test-entries-');
   const entry = (name: string): string => {
     const file = path.join(dir, `${name}.ts`);
     fs.writeFileSync(file, 'export const handler = async (): Promise<void> => undefined;\n');
