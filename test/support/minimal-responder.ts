@@ -6,75 +6,21 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_SIP_LIMITS, type SipLimits } from '../../sip-gateway/src/sip/limits';
-import { createRequest, createResponse, type SipMessage } from '../../sip-gateway/src/sip/message';
+import { createResponse, type SipMessage } from '../../sip-gateway/src/sip/message';
+import { createSipTransactionCodec } from '../../sip-gateway/src/proxy/sip-transaction-codec';
 import type { Clock } from '../../sip-gateway/src/transaction/clock';
 import { TransactionLayer } from '../../sip-gateway/src/transaction/transaction-layer';
-import type { TransactionCodec, TransactionMessage } from '../../sip-gateway/src/transaction/types';
 import type { Flow } from '../../sip-gateway/src/transport/flow';
 import { createSipTransportCodec } from '../../sip-gateway/src/transport/sip-transport-codec';
 import { TransportLayer } from '../../sip-gateway/src/transport/transport-layer';
 import { MetricsRegistry } from '../../sip-gateway/src/observability/metrics-registry';
 
-/** The real-time {@link Clock} the transaction layer runs on outside tests with a FakeClock. */
+/** A real-time {@link Clock} whose timers never keep a finished test process alive. */
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
   // Unref'd: pending transaction timers (Timer J, K …) must not keep a finished process alive.
   setTimer: (delayMs, fn) => setTimeout(fn, delayMs).unref(),
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-/** The transaction layer's view of a {@link SipMessage} (RFC 3261 §17.1.3, §17.2.3 matching fields). */
-export const sipTransactionCodec: TransactionCodec<SipMessage> = {
-  view(message): TransactionMessage {
-    const via = message.topVia()!;
-    const cseq = message.cseq();
-    const host = via.host.toLowerCase();
-    return {
-      isRequest: message.isRequest,
-      method: message.isRequest ? message.method.toUpperCase() : cseq.method.toUpperCase(),
-      status: message.status,
-      requestUri: message.requestUri,
-      via: { branch: via.branch, sentBy: via.port === undefined ? host : `${host}:${via.port}`, transport: via.transport.toUpperCase() },
-      callId: message.callId(),
-      cseqSeq: cseq.seq,
-      cseqMethod: cseq.method.toUpperCase(),
-      fromTag: message.fromTag(),
-      toTag: message.toTag(),
-    };
-  },
-  createAck(invite, finalResponse) {
-    // RFC 3261 §17.1.1.3: same Request-URI, Call-ID, From, top Via, CSeq number; To of the response.
-    return createRequest({
-      method: 'ACK',
-      requestUri: invite.requestUri,
-      headers: [
-        ['Via', invite.headerValues('Via')[0]!],
-        ['From', invite.header('From')!],
-        ['To', finalResponse.header('To')!],
-        ['Call-ID', invite.callId()],
-        ['CSeq', `${invite.cseq().seq} ACK`],
-        ['Max-Forwards', '70'],
-        ...invite.headerValues('Route').map((route): [string, string] => ['Route', route]),
-      ],
-    });
-  },
-  createCancel(invite) {
-    // RFC 3261 §9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via as the INVITE.
-    return createRequest({
-      method: 'CANCEL',
-      requestUri: invite.requestUri,
-      headers: [
-        ['Via', invite.headerValues('Via')[0]!],
-        ['From', invite.header('From')!],
-        ['To', invite.header('To')!],
-        ['Call-ID', invite.callId()],
-        ['CSeq', `${invite.cseq().seq} CANCEL`],
-        ['Max-Forwards', '70'],
-        ...invite.headerValues('Route').map((route): [string, string] => ['Route', route]),
-      ],
-    });
-  },
-  createResponse: (request, status, reason) => createResponse(request, status, reason, { toTag: toTagFor(request) }),
 };
 
 /** A stable To tag per request, so every answer to one transaction carries the same tag. */
@@ -149,7 +95,7 @@ export async function startMinimalResponder(options: MinimalResponderOptions = {
   });
   const transactions = new TransactionLayer<SipMessage, Flow>({
     clock: systemClock,
-    codec: sipTransactionCodec,
+    codec: createSipTransactionCodec(),
     send: (message, flow) => {
       const sent = message.isRequest ? transport.send(message, flow) : transport.sendResponse(message, flow);
       sent.catch(() => metrics.increment('responder_send_failures'));
