@@ -259,6 +259,11 @@ export class SipMessage {
     return this.fields.map((f) => f.name);
   }
 
+  /** Every field in order as `[name as written, value]`, values unfolded and trimmed. */
+  headerFields(): Array<[string, string]> {
+    return this.fields.map((f) => [f.name, this.fieldValue(f)]);
+  }
+
   private cached<T>(key: string, compute: () => T): T {
     if (this.cache === undefined) this.cache = new Map();
     else if (this.cache.has(key)) return this.cache.get(key) as T;
