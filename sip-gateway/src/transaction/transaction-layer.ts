@@ -19,13 +19,14 @@
  */
 import type { Clock, TimerHandle } from './clock';
 import { InvalidTimerSettingsError, InvalidTransactionRequestError, TransactionError } from './errors';
-import { inviteClientFsm } from './invite-client-fsm';
-import { inviteServerFsm } from './invite-server-fsm';
-import { nonInviteClientFsm } from './non-invite-client-fsm';
-import { nonInviteServerFsm } from './non-invite-server-fsm';
+import { inviteClientFsm, type InviteClientContext, type InviteClientState } from './invite-client-fsm';
+import { inviteServerFsm, type InviteServerContext, type InviteServerState } from './invite-server-fsm';
+import { nonInviteClientFsm, type NonInviteClientState } from './non-invite-client-fsm';
+import { nonInviteServerFsm, type NonInviteServerContext, type NonInviteServerState } from './non-invite-server-fsm';
 import { DEFAULT_TIMER_SETTINGS, deriveTimers, type DerivedTimers, type TimerSettings } from './timer-settings';
 import { clientTransactionKey, hasMagicCookie, serverTransactionKey } from './transaction-key';
 import type {
+  FsmContext,
   FsmStep,
   TimerName,
   TransactionAction,
@@ -103,6 +104,11 @@ export interface TransactionLayerOptions<M, T> {
   /** The layer's own answer when a TU does not answer in time. Default: 408 Request Timeout. */
   readonly createTuTimeoutResponse?: (request: M) => M;
   readonly serverListener?: ServerTransactionListener<M, T>;
+  /**
+   * Receives an error thrown by a TU callback (the layer stays consistent and still makes the other calls).
+   * Without it the error is rethrown to the caller of the layer (or out of the clock's timer callback).
+   */
+  readonly onTuError?: (error: unknown, transaction: Transaction<M, T>) => void;
 }
 
 /** Outcome of {@link TransactionLayer.receiveRequest}. */
@@ -239,6 +245,7 @@ export class TransactionLayer<M, T> {
   private readonly sendTryingForInvite: boolean;
   private readonly createTuTimeoutResponse: (request: M) => M;
   private readonly serverListener: ServerTransactionListener<M, T>;
+  private readonly onTuError: ((error: unknown, transaction: Transaction<M, T>) => void) | undefined;
   private readonly clients = new Map<string, TransactionRecord<M, T>>();
   private readonly servers = new Map<string, TransactionRecord<M, T>>();
   private nextId = 1;
@@ -258,6 +265,7 @@ export class TransactionLayer<M, T> {
     this.createTuTimeoutResponse =
       options.createTuTimeoutResponse ?? ((request) => this.codec.createResponse(request, 408, 'Request Timeout'));
     this.serverListener = options.serverListener ?? {};
+    this.onTuError = options.onTuError;
   }
 
   /** The hard lifetime cap of a transaction of `kind`, in ms from its creation. */
@@ -319,13 +327,13 @@ export class TransactionLayer<M, T> {
     const nowMs = record.createdAtMs;
     record.machine =
       kind === 'invite-server'
-        ? bindMachine(inviteServerFsm, {
+        ? bindMachine<InviteServerState<M>, M, InviteServerContext<M>>(inviteServerFsm, {
             request,
             isReliable,
             timers: this.timers,
             trying: this.sendTryingForInvite ? this.codec.createResponse(request, 100, 'Trying') : undefined,
           })
-        : bindMachine(nonInviteServerFsm, { request, isReliable, timers: this.timers, createdAtMs: nowMs });
+        : bindMachine<NonInviteServerState<M>, M, NonInviteServerContext<M>>(nonInviteServerFsm, { request, isReliable, timers: this.timers, createdAtMs: nowMs });
     const tuCapMs =
       kind === 'invite-server' ? this.limits.inviteServerTuTimeoutMs : this.limits.nonInviteServerTuTimeoutMs;
     this.startLayerTimer(record, 'tu-cap', tuCapMs);
@@ -387,13 +395,13 @@ export class TransactionLayer<M, T> {
     this.index(this.clients, record, key);
     record.machine =
       kind === 'invite-client'
-        ? bindMachine(inviteClientFsm, {
+        ? bindMachine<InviteClientState<M>, M, InviteClientContext<M>>(inviteClientFsm, {
             request,
             isReliable,
             timers: this.timers,
             createAck: (response: M) => this.codec.createAck(request, response),
           })
-        : bindMachine(nonInviteClientFsm, { request, isReliable, timers: this.timers });
+        : bindMachine<NonInviteClientState, M, FsmContext<M>>(nonInviteClientFsm, { request, isReliable, timers: this.timers });
     if (kind === 'invite-client') this.startLayerTimer(record, 'invite-client-cap', this.limits.inviteClientTimeoutMs);
     this.startLayerTimer(record, 'lifetime', this.lifetimeCapMs(kind));
     this.run(record, () => record.machine.start());
@@ -546,30 +554,47 @@ export class TransactionLayer<M, T> {
     }
   }
 
+  /**
+   * Calls the TU for each notice. A TU callback that throws does not stop the others (the transaction is already
+   * consistent); the first error goes to `onTuError`, or is rethrown after all notices when there is none.
+   */
   private notify(record: TransactionRecord<M, T>, notices: Notice<M>[]): M[] {
     const delivered: M[] = [];
+    let failure: { error: unknown } | undefined;
     for (const notice of notices) {
-      switch (notice.kind) {
-        case 'deliver-to-tu':
-          // Server requests and ACKs reach the TU through the return value of receiveRequest.
-          if (record.isClient) record.callbacks?.onResponse(notice.message, record);
-          delivered.push(notice.message);
-          break;
-        case 'timeout':
-          if (record.isClient) record.callbacks?.onTimeout?.(record);
-          else this.serverListener.onTimeout?.(record);
-          break;
-        case 'transport-error':
-          if (record.isClient) record.callbacks?.onTransportError?.(record);
-          else this.serverListener.onTransportError?.(record);
-          break;
-        case 'terminated':
-          if (record.isClient) record.callbacks?.onTerminated?.(record);
-          else this.serverListener.onTerminated?.(record);
-          break;
+      if (notice.kind === 'deliver-to-tu') delivered.push(notice.message);
+      try {
+        this.notifyOne(record, notice);
+      } catch (error) {
+        failure ??= { error };
       }
     }
+    if (failure !== undefined) {
+      if (this.onTuError === undefined) throw failure.error;
+      this.onTuError(failure.error, record);
+    }
     return delivered;
+  }
+
+  private notifyOne(record: TransactionRecord<M, T>, notice: Notice<M>): void {
+    switch (notice.kind) {
+      case 'deliver-to-tu':
+        // Server requests and ACKs reach the TU through the return value of receiveRequest.
+        if (record.isClient) record.callbacks?.onResponse(notice.message, record);
+        break;
+      case 'timeout':
+        if (record.isClient) record.callbacks?.onTimeout?.(record);
+        else this.serverListener.onTimeout?.(record);
+        break;
+      case 'transport-error':
+        if (record.isClient) record.callbacks?.onTransportError?.(record);
+        else this.serverListener.onTransportError?.(record);
+        break;
+      case 'terminated':
+        if (record.isClient) record.callbacks?.onTerminated?.(record);
+        else this.serverListener.onTerminated?.(record);
+        break;
+    }
   }
 
   private startFsmTimer(record: TransactionRecord<M, T>, timer: TimerName, delayMs: number): void {

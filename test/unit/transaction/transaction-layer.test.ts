@@ -424,6 +424,43 @@ describe('Class: TransactionLayer', () => {
       expect(send).toThrow(InvalidTransactionRequestError);
     });
 
+    it('ERR-3: a throwing TU callback neither skips the other notifications nor leaves the transaction behind', () => {
+      // Prepare
+      const errors: unknown[] = [];
+      const h = createLayerHarness({ onTuError: (error) => errors.push(error) });
+      const log: string[] = [];
+      const register = buildRequest();
+      h.layer.sendRequest(register, 'upstream', true, {
+        onResponse: () => {
+          throw new Error('TU bug');
+        },
+        onTerminated: () => log.push('terminated'),
+      });
+      // Act
+      const result = h.layer.receiveResponse(buildResponse(register, 200));
+      // Assess
+      expect(result.kind).toBe('matched');
+      expect(log).toEqual(['terminated']);
+      expect(errors).toEqual([new Error('TU bug')]);
+      expect(h.layer.stats().clientTransactions).toBe(0);
+    });
+
+    it('rethrows a TU callback error to the caller when no onTuError is set, after finishing the step', () => {
+      // Prepare
+      const h = createLayerHarness();
+      const register = buildRequest();
+      h.layer.sendRequest(register, 'upstream', true, {
+        onResponse: () => {
+          throw new Error('TU bug');
+        },
+      });
+      // Act
+      const receive = (): unknown => h.layer.receiveResponse(buildResponse(register, 200));
+      // Assess
+      expect(receive).toThrow('TU bug');
+      expect(h.layer.stats().indexedKeys).toBe(0);
+    });
+
     it('lets the TU call back into the layer from a callback', () => {
       // Prepare
       const h = createLayerHarness();
