@@ -11,7 +11,7 @@ import { MidRegistrarStack } from '../lib/stacks/mid-registrar-stack';
 
 const app = new App();
 try {
-  const settings = readDeploymentSettings((key) => app.node.tryGetContext(key), { defaultAccount: process.env.CDK_DEFAULT_ACCOUNT });
+  const settings = readDeploymentSettings((key) => app.node.tryGetContext(key), { defaultAccount: process.env.CDK_DEFAULT_ACCOUNT || undefined });
   const alarmEmail = app.node.tryGetContext('alarmEmail') as string | undefined;
   for (const region of settings.regions) {
     new MidRegistrarStack(app, `SipMidRegistrar-${region}`, {
