@@ -99,7 +99,7 @@ export class Gateway {
         return transaction;
       },
     };
-    const resolvedHosts = await resolveUpstreamHosts(config);
+    const resolvedHosts = await resolveUpstreamHosts(config, logger);
     const newToTag = randomHex(6);
     const registerProxy = new RegisterProxy<SipMessage, SipTarget>({
       invoker: options.invoker,
@@ -209,13 +209,18 @@ export class Gateway {
   }
 }
 
-/** Resolves the host names of `upstreamUri` and `upstreamOutboundProxy` once, at start. */
-async function resolveUpstreamHosts(config: MidRegistrarConfig): Promise<Map<string, string>> {
+/**
+ * Resolves the host name of the upstream next hop (`upstreamOutboundProxy`, else `upstreamUri`) once, at
+ * start. A name that does not resolve is logged; relays then fail with 503 (RPL-9) until a restart.
+ */
+async function resolveUpstreamHosts(config: MidRegistrarConfig, logger: Logger): Promise<Map<string, string>> {
   const hosts = new Map<string, string>();
-  for (const hop of [config.upstreamUri, config.upstreamOutboundProxy]) {
-    if (hop === undefined) continue;
-    const { host } = parseHop(hop);
-    if (isIP(host) === 0 && !hosts.has(host)) hosts.set(host, (await dnsLookup(host)).address);
+  const { host } = parseHop(config.upstreamOutboundProxy ?? config.upstreamUri);
+  if (isIP(host) !== 0) return hosts;
+  try {
+    hosts.set(host, (await dnsLookup(host)).address);
+  } catch (error) {
+    logger.error({ err: error, host }, 'upstream host does not resolve');
   }
   return hosts;
 }

@@ -1,0 +1,117 @@
+/**
+ * The local mode's composition (DESIGN §7 `npm start`): embedded store, in-process decisions, the
+ * gateway, the health endpoint and the timed-work ticker, started and stopped together.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MidRegistrarConfig } from '../../../functions/core/config';
+import type { AorRecord } from '../../../functions/core/model';
+import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
+import { InProcessDecisionInvoker } from '../decision/in-process-decision-invoker';
+import { createLocalDecisionServices } from '../decision/local-decision-services';
+import { Gateway } from '../gateway';
+import { startHealthServer, type HealthServer } from '../health/health-server';
+import { createLogger, type Logger } from '../observability/logger';
+import { MetricsRegistry } from '../observability/metrics-registry';
+
+/** Timed work (DRG sweep) run by the ticker with the time it runs at. */
+export type TimedWorkRunner = (nowMs: number) => Promise<void>;
+
+/** Options of {@link openLocalRuntime}. */
+export interface LocalRuntimeOptions {
+  gatewayId: string;
+  /** Default: a JSON-lines logger on stderr (stdout carries only the status line). */
+  logger?: Logger;
+  /** The sweep of due timed work; called every {@link tickIntervalMs} when given. */
+  timedWork?: TimedWorkRunner;
+  /** Default 1000 ms: well inside `deregisterBound` (DRG-4). */
+  tickIntervalMs?: number;
+}
+
+/** A running local mid-registrar. */
+export interface LocalRuntime {
+  /** The configuration in force (with the persisted `tokenSecret`). */
+  readonly config: MidRegistrarConfig;
+  readonly gateway: Gateway;
+  readonly health: HealthServer;
+  /** One line: mode, listen sockets, upstream, health URL. */
+  statusLine(): string;
+  /** SIGTERM: health turns 503, in-flight transactions finish (at most `drainTimeoutMs`), everything closes. */
+  stop(drainTimeoutMs: number): Promise<void>;
+}
+
+const TOKEN_SECRET_FILE = 'token-secret';
+
+/** PTH-7: `tokenSecret` defaults to one generated once and kept in `dataDir`, so tokens survive restarts. */
+function withTokenSecret(config: MidRegistrarConfig): MidRegistrarConfig {
+  if (config.tokenSecret !== undefined) return config;
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, TOKEN_SECRET_FILE);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  return Object.freeze({ ...config, tokenSecret: readFileSync(file, 'utf8').trim() });
+}
+
+/**
+ * Starts everything the local mode runs.
+ *
+ * @throws when a socket cannot be bound or `dataDir` is locked by another process
+ */
+export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const config = withTokenSecret(rawConfig);
+  const logger = options.logger ?? createLogger({ name: 'mid-registrar', base: { gatewayId: options.gatewayId }, destination: process.stderr });
+  const metrics = new MetricsRegistry({ namespace: 'MidRegistrar', dimensions: { Service: 'local' }, write: () => undefined });
+  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir: config.dataDir, shardCount: config.shardCount });
+  let gateway: Gateway | undefined;
+  let health: HealthServer | undefined;
+  try {
+    const invoker = new InProcessDecisionInvoker({
+      services: createLocalDecisionServices(config, store),
+      retryAfterMs: config.retryAfterMs,
+      logger,
+      metrics,
+    });
+    gateway = await Gateway.start({ config, invoker, gatewayId: options.gatewayId, logger, metrics });
+    const running = gateway;
+    health = await startHealthServer({
+      host: config.listen[0]?.host,
+      port: config.healthPort,
+      status: () => ({ ready: !running.isDraining, details: { mode: config.mode, inFlight: running.inFlight } }),
+    });
+  } catch (error) {
+    await gateway?.close();
+    store.close();
+    throw error;
+  }
+  const ticker = startTicker(options, logger);
+  const started = { gateway, health };
+  return {
+    config,
+    ...started,
+    statusLine: () =>
+      `mid-registrar mode=${config.mode} listen=${started.gateway.listening.map((s) => `${s.transport}:${s.host}:${s.port}`).join(',')} ` +
+      `upstream=${config.upstreamUri} advertised=${config.advertisedUri} health=http://${config.listen[0]?.host ?? '0.0.0.0'}:${started.health.port}/health`,
+    async stop(drainTimeoutMs) {
+      await started.gateway.drain(drainTimeoutMs);
+      clearInterval(ticker);
+      await started.gateway.close();
+      await started.health.close();
+      store.close();
+    },
+  };
+}
+
+/** GEN-1: the in-process twin of EventBridge Scheduler; one run at a time, never overlapping. */
+function startTicker(options: LocalRuntimeOptions, logger: Logger): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (options.timedWork === undefined || running) return;
+    running = true;
+    options
+      .timedWork(Date.now())
+      .catch((error: unknown) => logger.error({ err: error }, 'timed work failed'))
+      .finally(() => (running = false));
+  }, options.tickIntervalMs ?? 1_000);
+  timer.unref();
+  return timer;
+}

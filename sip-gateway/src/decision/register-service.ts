@@ -1,0 +1,101 @@
+/**
+ * The `register` and `register-reply` decisions as services over a {@link BindingStore}: load the
+ * AoR record, decide with the pure core, commit conditionally, and re-decide on a conflict (GEN-5).
+ *
+ * @remarks
+ * Shared by the in-process invoker (local mode) and, so both behave identically (GEN-1), meant for
+ * the Lambda register handler too. A store failure answers 503 with nothing committed (ERR-5,
+ * RPL-10); the caller turns a thrown error into 500.
+ */
+import type { MidRegistrarConfig } from '../../../functions/core/config';
+import type { RegisterDecision, RegisterReplyDecision, RegisterReplyRequest, RegisterRequest } from '../../../functions/core/contract';
+import type { AorRecord } from '../../../functions/core/model';
+import type { IdGenerator } from '../../../functions/core/random';
+import { aorOfRequest, decideRegister, storeFailureResponse } from '../../../functions/core/register/decide-register';
+import { applyUpstreamReply } from '../../../functions/core/reply/apply-upstream-reply';
+import { nextDueAtMs } from '../../../functions/core/timed-work/next-due';
+import type { TimedWorkRecord } from '../../../functions/core/timed-work/timed-work-types';
+import type { AorIndex, BindingStore } from '../../../functions/store/binding-store';
+import { ContactIdTakenError, StoreError, VersionConflictError } from '../../../functions/store/errors';
+
+/** Re-decisions after a conflicting write before answering 503 (GEN-5); conflicts need a racing writer each time. */
+export const MAX_DECIDE_ATTEMPTS = 8;
+/** How long a record outlives its last relevant time before the store may collect it (GC only, DESIGN §4). */
+const TTL_GRACE_MS = 7 * 24 * 3600 * 1000;
+
+/** What a register service needs. */
+export interface RegisterServiceDeps {
+  config: MidRegistrarConfig;
+  store: BindingStore<AorRecord>;
+  ids: IdGenerator;
+}
+
+/** The store index of a record: its next due time and a garbage-collection time past everything in it. */
+export function indexOf(config: MidRegistrarConfig, record: AorRecord, nowMs: number): AorIndex {
+  const dueAtMs = nextDueAtMs(config, record as TimedWorkRecord);
+  let latestMs = Math.max(nowMs, dueAtMs ?? nowMs);
+  for (const binding of record.bindings) latestMs = Math.max(latestMs, binding.expiresAtMs, binding.upstream?.lapsesAtMs ?? 0);
+  latestMs = Math.max(latestMs, record.incarnation?.upstream?.lapsesAtMs ?? 0);
+  const index: AorIndex = { ttlEpochSec: Math.ceil((latestMs + TTL_GRACE_MS) / 1000) };
+  if (dueAtMs !== undefined) index.dueAtMs = dueAtMs;
+  return index;
+}
+
+/**
+ * Decides one REGISTER: read, decide, claim new contact ids (FWD-4), commit on the version read.
+ *
+ * @throws Error other than a StoreError (a bug): the caller answers 500
+ */
+export async function decideRegisterWithStore(deps: RegisterServiceDeps, request: RegisterRequest): Promise<RegisterDecision> {
+  const { config, store, ids } = deps;
+  const aor = aorOfRequest(config, request);
+  if (aor === undefined) return decideRegister(config, request, undefined, request.receivedAtMs, ids).decision;
+  try {
+    for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
+      const stored = await store.get(aor);
+      const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids);
+      if (outcome.nextRecord === undefined) return outcome.decision;
+      const index = indexOf(config, outcome.nextRecord, request.receivedAtMs);
+      try {
+        for (const contactId of outcome.newContactIds) await store.claimContactId(contactId, aor, index.ttlEpochSec);
+        await store.put(outcome.nextRecord, stored?.version ?? 0, index);
+        return outcome.decision;
+      } catch (error) {
+        // GEN-5: another writer came first, or a fresh id collided (FWD-4): decide again on fresh state.
+        if (error instanceof VersionConflictError || error instanceof ContactIdTakenError) continue;
+        throw error;
+      }
+    }
+    return { kind: 'reject', response: storeFailureResponse(config, ids) };
+  } catch (error) {
+    if (error instanceof StoreError) return { kind: 'reject', response: storeFailureResponse(config, ids) };
+    throw error;
+  }
+}
+
+/**
+ * Decides one relay outcome (SPEC §7): read, apply the reply, commit on the version read (RPL-10: a
+ * failed commit answers 503).
+ */
+export async function decideRegisterReplyWithStore(deps: RegisterServiceDeps, request: RegisterReplyRequest): Promise<RegisterReplyDecision> {
+  const { config, store, ids } = deps;
+  const nowMs = request.outcome.kind === 'final' ? request.outcome.receivedAtMs : request.outcome.atMs;
+  try {
+    for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
+      const stored = await store.get(request.context.aor);
+      const outcome = applyUpstreamReply(config, request.context, request.outcome, stored?.record, nowMs, ids);
+      if (outcome.nextRecord === undefined) return outcome.decision;
+      try {
+        await store.put(outcome.nextRecord, stored?.version ?? 0, indexOf(config, outcome.nextRecord, nowMs));
+        return outcome.decision;
+      } catch (error) {
+        if (error instanceof VersionConflictError) continue;
+        throw error;
+      }
+    }
+    return { kind: 'respond', response: storeFailureResponse(config, ids) };
+  } catch (error) {
+    if (error instanceof StoreError) return { kind: 'respond', response: storeFailureResponse(config, ids) };
+    throw error;
+  }
+}
