@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { projectPath } from '../../../../infra/lib/project-paths';
 import { ATTR, DUE_INDEX_NAME, TTL_ATTRIBUTE } from '../../../../functions/store/table-schema';
 import { ENV } from '../../../../infra/lib/stacks/mid-registrar-stack';
 import { healthProbeScript } from '../../../../infra/lib/constructs/sip-gateway-service';
@@ -165,6 +167,23 @@ describe('MidRegistrarStack', () => {
         expect(resource).not.toBe('"*"');
       }
       expect(JSON.stringify(sweep.find((s) => actionsOf(s).includes('dynamodb:Query'))?.Resource)).toContain(`/index/${DUE_INDEX_NAME}`);
+    });
+
+    it('grants every DynamoDB call the store adapter makes (no AccessDenied after deploy)', () => {
+      // Prepare: the commands functions/store/dynamodb-binding-store.ts sends, as IAM actions.
+      const source = fs.readFileSync(projectPath('functions/store/dynamodb-binding-store.ts'), 'utf8');
+      const iamAction: Record<string, string> = {
+        Get: 'GetItem', Put: 'PutItem', Delete: 'DeleteItem', Update: 'UpdateItem', BatchGet: 'BatchGetItem',
+        BatchWrite: 'BatchWriteItem', Query: 'Query', Scan: 'Scan', TransactGet: 'TransactGetItems', TransactWrite: 'TransactWriteItems',
+      };
+      const used = [...new Set([...source.matchAll(/new (\w+)Command\(/g)].map((m) => `dynamodb:${iamAction[m[1]] ?? m[1]}`))];
+      // Act
+      const granted = new Set(idsOf(resources, 'AWS::IAM::Role', 'Functions')
+        .flatMap((role) => statementsOfRole(resources, role))
+        .flatMap(actionsOf));
+      // Assess
+      expect(used.length).toBeGreaterThan(0);
+      expect(used.filter((action) => !granted.has(action))).toEqual([]);
     });
   });
 
