@@ -136,8 +136,11 @@ export class SipGatewayService extends Construct {
     if (sipPort === containerTcpPort) {
       throw new DeploymentConfigError('containerTcpPort', 'must differ from the SIP port: ECS cannot map one container port for UDP and TCP');
     }
+    if (!Number.isInteger(healthPort) || healthPort < 1 || healthPort > 65535) {
+      throw new DeploymentConfigError('config.healthPort', `must be a port 1–65535: the load balancer health-checks it (got ${healthPort})`);
+    }
     if (new Set([sipPort, containerTcpPort, healthPort, internalHopPort]).size !== 4) {
-      throw new DeploymentConfigError('healthPort', `the SIP (${sipPort}, ${containerTcpPort}), health (${healthPort}) and internal hop (${internalHopPort}) ports must differ`);
+      throw new DeploymentConfigError('config.healthPort', `the SIP (${sipPort}, ${containerTcpPort}), health (${healthPort}) and internal hop (${internalHopPort}) ports must differ`);
     }
     const allowedSipCidrs = props.allowedSipCidrs ?? ['0.0.0.0/0'];
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { projectPath } from '../../../../infra/lib/project-paths';
 import { ATTR, DUE_INDEX_NAME, TTL_ATTRIBUTE } from '../../../../functions/store/table-schema';
+import { DeploymentConfigError } from '../../../../infra/lib/errors';
 import { ENV } from '../../../../infra/lib/stacks/mid-registrar-stack';
 import { healthProbeScript } from '../../../../infra/lib/constructs/sip-gateway-service';
 import { METRIC } from '../../../../infra/lib/metric-catalog';
@@ -428,5 +429,19 @@ describe('MidRegistrarStack with a tuned configuration', () => {
   it('creates one sweep schedule per configured shard', () => {
     // Assess
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+  });
+});
+
+describe('MidRegistrarStack with a health port the load balancer cannot use', () => {
+  afterAll(removeTestDirs);
+
+  it.each([[0], [5060], [5090]])('CFG-4: refuses healthPort %i, naming config.healthPort', (healthPort) => {
+    // Prepare
+    const productConfig = { upstreamUri: 'sip:registrar.example.com', healthPort };
+    // Act
+    const build = (): unknown => newTestStack(newTestApp(), { productConfig });
+    // Assess
+    expect(build).toThrow(DeploymentConfigError);
+    expect(build).toThrow(/"config\.healthPort"/);
   });
 });
