@@ -7,6 +7,7 @@ import {
   CONTRACT_VERSION,
   type HeaderField,
   type LocalResponse,
+  type RegisterReplyDecision,
   type RegisterRequest,
   type RelayContext,
   type RelayInstructions,
@@ -14,7 +15,8 @@ import {
 } from '../../functions/core/contract';
 import type { AorRecord, Binding, Flow, UpstreamRegistration } from '../../functions/core/model';
 import { type IdGenerator, createIdGenerator, seededRandomBytes } from '../../functions/core/random';
-import type { RegisterOutcome } from '../../functions/core/register/decide-register';
+import { type RegisterOutcome, decideRegister } from '../../functions/core/register/decide-register';
+import { applyUpstreamReply } from '../../functions/core/reply/apply-upstream-reply';
 
 /** Configuration with `upstreamUri`, `advertisedUri` and `tokenSecret` set, plus overrides (JSON keys). */
 export function testConfig(overrides: Record<string, unknown> = {}): MidRegistrarConfig {
@@ -146,4 +148,29 @@ export function upstreamOk(
     .filter((c) => !/;expires=0$/.test(c))
     .map((c) => c.replace(/;expires=\d+$/, `;expires=${grantSec}`));
   return { kind: 'final', status: 200, contacts: [...contacts, ...extraContacts], sentAtMs: times.sentAtMs, receivedAtMs: times.receivedAtMs };
+}
+
+/**
+ * Relays `request` and commits upstream's 2xx granting `grantSec`: the record a relayed REGISTER
+ * leaves once confirmed. Fails the test when the REGISTER is not relayed or the 2xx does not commit.
+ */
+export function registerThroughUpstream(
+  config: MidRegistrarConfig,
+  record: AorRecord | undefined,
+  request: RegisterRequest,
+  times: { sentAtMs?: number; receivedAtMs: number; grantSec: number },
+  ids: IdGenerator = testIds(),
+): { record: AorRecord; relay: RelayInstructions; response: RegisterReplyDecision } {
+  const decided = decideRegister(config, request, record, request.receivedAtMs, ids);
+  const { relay, context } = expectForward(decided);
+  const reply = applyUpstreamReply(
+    config,
+    context,
+    upstreamOk(relay, times.grantSec, { sentAtMs: times.sentAtMs ?? request.receivedAtMs, receivedAtMs: times.receivedAtMs }),
+    decided.nextRecord,
+    times.receivedAtMs,
+    ids,
+  );
+  if (reply.nextRecord === undefined) throw new Error(`2xx did not commit: ${JSON.stringify(reply.decision)}`);
+  return { record: reply.nextRecord, relay, response: reply.decision };
 }
