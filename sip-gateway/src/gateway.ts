@@ -28,12 +28,34 @@ import { TransportLayer } from './transport/transport-layer';
 /** Where the transaction layer sends: a flow (responses, requests to devices) or a destination. */
 export type SipTarget = Flow | Destination;
 
-/** The real-time clock of a running gateway. */
-export const systemClock: Clock = {
-  nowMs: () => Date.now(),
-  setTimer: (delayMs, fn) => setTimeout(fn, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+/** A real-time {@link Clock} whose pending timers can all be cancelled when the gateway closes. */
+export class SystemClock implements Clock {
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  nowMs(): number {
+    return Date.now();
+  }
+
+  setTimer(delayMs: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      fn();
+    }, delayMs);
+    this.pending.add(timer);
+    return timer;
+  }
+
+  clearTimer(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout);
+    this.pending.delete(handle as NodeJS.Timeout);
+  }
+
+  /** Cancels every pending timer. */
+  clearAll(): void {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+  }
+}
 
 /** Options of {@link Gateway.start}. */
 export interface GatewayOptions {
@@ -73,7 +95,7 @@ export class Gateway {
   /** Opens the listeners and starts serving. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const { config, logger, metrics } = options;
-    const clock = options.clock ?? systemClock;
+    const clock = options.clock ?? new SystemClock();
     const limits: SipLimits = { maxMessageBytes: config.maxMessageSize, maxHeaderLines: 200, maxLineBytes: 8192 };
     const transport = new TransportLayer<SipMessage>({ codec: createSipTransportCodec(), limits, logger, metrics });
     const clientTransactions = new WeakMap<SipMessage, Transaction<SipMessage, SipTarget>>();
@@ -171,6 +193,8 @@ export class Gateway {
   /** Closes every socket. */
   async close(): Promise<void> {
     await this.transport.close();
+    // Transactions still waiting (Timer K, J…) have nothing left to send on.
+    if (this.clock instanceof SystemClock) this.clock.clearAll();
   }
 
   private receive(message: SipMessage, flow: Flow): void {

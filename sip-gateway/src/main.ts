@@ -43,7 +43,5 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-  if (code !== 0) process.exit(code);
-});
+// Exit explicitly: a peer's half-closed TCP connection must not keep a drained process alive.
+void main(process.argv.slice(2)).then((code) => process.exit(code));
