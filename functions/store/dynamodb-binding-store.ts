@@ -26,6 +26,7 @@ import {
   PutCommand,
   QueryCommand,
   type BatchGetCommandOutput,
+  type PutCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { firstVersion, shardOf, type AorIndex, type BindingStore, type DeadLetter, type StoredAor } from './binding-store';
 import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from './errors';
@@ -200,7 +201,7 @@ export class DynamoDbBindingStore<R extends { aor: string }> implements BindingS
       item[ATTR.dueShard] = String(shardOf(aor, this.shardCount));
       item[ATTR.dueAtMs] = Math.floor(index.dueAtMs);
     }
-    const condition =
+    const condition: Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
       expectedVersion === 0
         ? { ConditionExpression: CONDITION.itemAbsent, ExpressionAttributeNames: { '#pk': ATTR.partitionKey } }
         : {
