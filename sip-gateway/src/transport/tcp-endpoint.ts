@@ -1,8 +1,9 @@
 /**
- * One TCP listening socket and every connection it accepted or opened: framing per connection,
- * writes by connection id, connect with timeout, idle closing (SPEC PTH-4 pins respected).
+ * One TCP (or TLS) listening socket and every connection it accepted or opened: framing per
+ * connection, writes by connection id, connect with timeout, idle closing (SPEC PTH-4 pins respected).
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { ConnectionTable, type ConnectionEntry } from './connection-table';
 import { TransportSendError } from './errors';
 import type { Flow } from './flow';
@@ -12,8 +13,22 @@ export interface StreamFramerPort<E> {
   push(chunk: Buffer): E[];
 }
 
+/** Certificates for a TLS listener and for the connections it opens. */
+export interface TlsSettings {
+  /** Server key and certificate (PEM). */
+  key: string | Buffer;
+  cert: string | Buffer;
+  /** Trusted CAs for verifying peers we connect to; default the system store. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Verify the certificate of peers we connect to. Default true. */
+  rejectUnauthorized?: boolean;
+}
+
 /** Options for {@link TcpEndpoint}. */
 export interface TcpEndpointOptions<E> {
+  /** `tls` wraps every connection in TLS (RFC 3261 §26.2.1) with `tlsSettings`. */
+  transport: 'tcp' | 'tls';
+  tlsSettings?: TlsSettings;
   host: string;
   port: number;
   /** A fresh framer for each connection. */
@@ -56,13 +71,22 @@ export class TcpEndpoint<E> {
     const sweepMs = Math.max(100, Math.min(5000, Math.floor(options.idleTimeoutMs / 4)));
     this.sweepTimer = setInterval(() => this.closeIdle(), sweepMs);
     this.sweepTimer.unref();
-    server.on('connection', (socket) => this.adopt(socket));
+    // A TLS server reports a connection once its handshake is done.
+    server.on(options.transport === 'tls' ? 'secureConnection' : 'connection', (socket: net.Socket) => this.adopt(socket));
   }
 
   /** Listens on `host:port` (0 picks a free port). */
   static listen<E>(options: TcpEndpointOptions<E>): Promise<TcpEndpoint<E>> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer({ noDelay: true });
+      let server: net.Server;
+      if (options.transport === 'tls') {
+        if (!options.tlsSettings) return reject(new TransportSendError('tls listener without key and certificate'));
+        server = tls.createServer({ key: options.tlsSettings.key, cert: options.tlsSettings.cert, noDelay: true });
+        // A failed handshake ends that connection only.
+        server.on('tlsClientError', () => undefined);
+      } else {
+        server = net.createServer({ noDelay: true });
+      }
       server.maxConnections = options.maxConnections;
       server.once('error', reject);
       server.listen({ host: options.host, port: options.port, exclusive: true }, () => {
@@ -72,6 +96,11 @@ export class TcpEndpoint<E> {
         resolve(new TcpEndpoint(server, options, address.address, address.port));
       });
     });
+  }
+
+  /** `tcp` or `tls`. */
+  get transport(): 'tcp' | 'tls' {
+    return this.options.transport;
   }
 
   /** Number of open connections. */
@@ -97,7 +126,7 @@ export class TcpEndpoint<E> {
   /** Writes to an open connection; returns its flow. Throws TransportSendError when it is gone. */
   async write(connectionId: string, data: Buffer): Promise<Flow> {
     const entry = this.connections.get(connectionId);
-    if (!entry || entry.socket.socket.destroyed) throw new TransportSendError(`tcp connection ${connectionId} is gone`);
+    if (!entry || entry.socket.socket.destroyed) throw new TransportSendError(`${this.options.transport} connection ${connectionId} is gone`);
     await this.writeTo(entry, data);
     return this.flowOf(entry);
   }
@@ -107,7 +136,7 @@ export class TcpEndpoint<E> {
    * `connectTimeoutMs`). Returns the flow used.
    */
   async writeToPeer(address: string, port: number, data: Buffer): Promise<Flow> {
-    const entry = this.connections.findByPeer('tcp', address, port) ?? (await this.connect(address, port));
+    const entry = this.connections.findByPeer(this.options.transport, address, port) ?? (await this.connect(address, port));
     await this.writeTo(entry, data);
     return this.flowOf(entry);
   }
@@ -150,7 +179,7 @@ export class TcpEndpoint<E> {
 
   private flowOf(entry: ConnectionEntry<Connection<E>>): Flow {
     return {
-      transport: 'tcp',
+      transport: this.options.transport,
       localAddress: entry.localAddress,
       localPort: entry.localPort,
       remoteAddress: entry.remoteAddress,
@@ -180,16 +209,25 @@ export class TcpEndpoint<E> {
       if (this.connections.size >= this.options.maxConnections) {
         return reject(new TransportSendError(`tcp connection limit ${this.options.maxConnections} reached`));
       }
-      const socket = net.connect({ host: address, port, localAddress: this.localAddress === '0.0.0.0' || this.localAddress === '::' ? undefined : this.localAddress, noDelay: true });
+      const localAddress = this.localAddress === '0.0.0.0' || this.localAddress === '::' ? undefined : this.localAddress;
+      const settings = this.options.tlsSettings;
+      const raw = net.connect({ host: address, port, localAddress, noDelay: true });
+      const socket =
+        this.options.transport === 'tls' ? tls.connect({ socket: raw, host: address, ca: settings?.ca, rejectUnauthorized: settings?.rejectUnauthorized ?? true }) : raw;
+      const connectedEvent = this.options.transport === 'tls' ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new TransportSendError(`tcp connect to ${key} timed out after ${this.options.connectTimeoutMs} ms`));
+        raw.destroy();
+        reject(new TransportSendError(`${this.options.transport} connect to ${key} timed out after ${this.options.connectTimeoutMs} ms`));
       }, this.options.connectTimeoutMs);
-      socket.once('error', (error) => {
+      const failed = (error: Error): void => {
         clearTimeout(timer);
-        reject(new TransportSendError(`tcp connect to ${key} failed: ${error.message}`, { cause: error }));
-      });
-      socket.once('connect', () => {
+        socket.destroy();
+        reject(new TransportSendError(`${this.options.transport} connect to ${key} failed: ${error.message}`, { cause: error }));
+      };
+      socket.once('error', failed);
+      if (socket !== raw) raw.once('error', failed);
+      socket.once(connectedEvent, () => {
         clearTimeout(timer);
         const entry = this.adopt(socket);
         if (entry) resolve(entry);
@@ -212,7 +250,7 @@ export class TcpEndpoint<E> {
     const id = `${this.options.idPrefix}${this.nextId++}`;
     const entry = this.connections.add({
       id,
-      transport: 'tcp',
+      transport: this.options.transport,
       localAddress: socket.localAddress ?? this.localAddress,
       localPort: socket.localPort ?? this.localPort,
       remoteAddress: socket.remoteAddress,

@@ -12,7 +12,7 @@ import { TransportSendError } from './errors';
 import { FloodLimiter, type FloodLimiterOptions } from './flood-limiter';
 import { isReliable, parseListenSpec, type Destination, type Flow, type ListenSpec } from './flow';
 import { buildStatelessErrorResponse } from './stateless-error-response';
-import { TcpEndpoint, type StreamFramerPort } from './tcp-endpoint';
+import { TcpEndpoint, type StreamFramerPort, type TlsSettings } from './tcp-endpoint';
 import { UdpEndpoint } from './udp-endpoint';
 import { chooseResponseRoute, stampTopVia } from './via-stamping';
 
@@ -59,6 +59,8 @@ export interface TransportLayerOptions<M> {
   maxConnections?: number;
   /** Messages per second per source IP (all transports). Default 500/s, burst 1000. */
   floodPerSource?: FloodLimiterOptions;
+  /** Key and certificate; required for `tls:` listen specs (TLS is optional, RFC 3261 §26.2.1). */
+  tls?: TlsSettings;
   /** Messages per second per TCP connection. Default 200/s, burst 400. */
   floodPerConnection?: FloodLimiterOptions;
 }
@@ -109,8 +111,9 @@ export class TransportLayer<M> {
   }
 
   /**
-   * Opens every listen spec (`udp:host:port`, `tcp:host:port`; port 0 picks a free port). Resolves
-   * with the sockets actually bound. TLS is not supported yet and fails naming the spec.
+   * Opens every listen spec (`udp:host:port`, `tcp:host:port`, `tls:host:port`; port 0 picks a free
+   * port). Resolves with the sockets actually bound. A `tls:` spec without the `tls` option fails
+   * naming the spec.
    */
   async listen(specs: readonly string[]): Promise<ListenSpec[]> {
     const bound: ListenSpec[] = [];
@@ -120,8 +123,13 @@ export class TransportLayer<M> {
         const endpoint = await UdpEndpoint.bind(spec.host, spec.port, (datagram, flow) => this.receiveDatagram(datagram, flow), (error) => this.reportSocketError(error));
         this.udp.push(endpoint);
         bound.push({ transport: 'udp', host: endpoint.localAddress, port: endpoint.localPort });
-      } else if (spec.transport === 'tcp') {
+      } else {
+        if (spec.transport === 'tls' && !this.options.tls) {
+          throw new TransportSendError(`listen spec "${text}": tls needs a key and certificate (option tls)`);
+        }
         const endpoint = await TcpEndpoint.listen<InboundEvent<M>>({
+          transport: spec.transport,
+          tlsSettings: this.options.tls,
           host: spec.host,
           port: spec.port,
           createFramer: () => this.options.codec.createStreamFramer(this.options.limits),
@@ -133,12 +141,10 @@ export class TransportLayer<M> {
           unpinGraceMs: this.options.unpinGraceMs ?? 10_000,
           connectTimeoutMs: this.options.connectTimeoutMs ?? 5_000,
           maxConnections: this.options.maxConnections ?? 10_000,
-          idPrefix: `t${this.tcp.length}-`,
+          idPrefix: `${spec.transport === 'tls' ? 's' : 't'}${this.tcp.length}-`,
         });
         this.tcp.push(endpoint);
-        bound.push({ transport: 'tcp', host: endpoint.localAddress, port: endpoint.localPort });
-      } else {
-        throw new TransportSendError(`listen spec "${text}": tls is not supported by this build`);
+        bound.push({ transport: spec.transport, host: endpoint.localAddress, port: endpoint.localPort });
       }
     }
     return bound;
@@ -227,20 +233,18 @@ export class TransportLayer<M> {
       await endpoint.send(bytes, flow.remoteAddress, flow.remotePort);
       return { transport: 'udp', localAddress: endpoint.localAddress, localPort: endpoint.localPort, remoteAddress: flow.remoteAddress, remotePort: flow.remotePort };
     }
-    if (flow.transport === 'tcp') {
-      if (flow.connectionId !== undefined) {
-        const owner = this.tcpOwning(flow.connectionId);
-        if (owner) return owner.write(flow.connectionId, bytes);
-      }
-      const endpoint = this.tcp.find((candidate) => candidate.localPort === flow.localPort) ?? this.tcp[0];
-      if (!endpoint) throw new TransportSendError('no tcp listener');
-      return endpoint.writeToPeer(flow.remoteAddress, flow.remotePort, bytes);
+    if (flow.connectionId !== undefined) {
+      const owner = this.tcpOwning(flow.connectionId);
+      if (owner && owner.transport === flow.transport) return owner.write(flow.connectionId, bytes);
     }
-    throw new TransportSendError(`transport ${flow.transport} is not supported by this build`);
+    const sameTransport = this.tcp.filter((candidate) => candidate.transport === flow.transport);
+    const endpoint = sameTransport.find((candidate) => candidate.localPort === flow.localPort) ?? sameTransport[0];
+    if (!endpoint) throw new TransportSendError(`no ${flow.transport} listener`);
+    return endpoint.writeToPeer(flow.remoteAddress, flow.remotePort, bytes);
   }
 
   private sendToDestination(bytes: Buffer, destination: Destination): Promise<Flow> {
-    const local = destination.transport === 'udp' ? this.udp[0] : this.tcp[0];
+    const local = destination.transport === 'udp' ? this.udp[0] : this.tcp.find((candidate) => candidate.transport === destination.transport);
     if (!local) return Promise.reject(new TransportSendError(`no ${destination.transport} listener`));
     return this.sendOnFlow(bytes, {
       transport: destination.transport,
