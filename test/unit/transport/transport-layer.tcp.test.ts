@@ -228,6 +228,23 @@ describe('Class: TransportLayer (TCP)', () => {
     expect(metrics.snapshot().counters.send_errors).toBe(1);
   });
 
+  it('limits floods per connection without starving other connections from the same address', async () => {
+    // Prepare
+    await start({ floodPerConnection: { ratePerSec: 0.001, burst: 2 } });
+    const flooder = await connect();
+    const other = await connect();
+
+    // Act
+    for (let i = 0; i < 4; i += 1) flooder.socket.write(request(`flood-${i}`, '127.0.0.1:5060'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    other.socket.write(request('other-1', '127.0.0.1:5060'));
+    await waitForInbox(3);
+
+    // Assess
+    expect(inbox.map((entry) => entry.message.callId())).toEqual(['flood-0', 'flood-1', 'other-1']);
+    expect(metrics.snapshot().counters.flood_limited_messages).toBe(2);
+  });
+
   describe('idle connections', () => {
     it('PTH-4: closes an idle unpinned connection but keeps a pinned one open', async () => {
       // Prepare
