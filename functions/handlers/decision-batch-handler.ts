@@ -5,6 +5,8 @@
  *
  * A store failure answers that message 503 + Retry-After (ERR-5: nothing was committed); any other
  * failure 500 + Retry-After (ERR-3). Both are logged and counted (`store_errors`, `decision_errors`).
+ * What the store did in the invocation (calls, capacity units, conflicts, failed calls) is published
+ * from its counters, so the cost per REGISTER can be read from the metrics (DESIGN §8).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -14,6 +16,7 @@ import { CONTRACT_VERSION } from '../core/contract';
 import { REGISTRAR_ERRORS, registrarErrorResponse } from '../core/errors';
 import type { LocalResponse } from '../core/contract';
 import { StoreError } from '../store/errors';
+import type { StoreStats } from '../store/store-stats';
 import type { DecisionBatchEvent, DecisionBatchResult } from '../../sip-gateway/src/decision/decision-batch';
 import type { DecisionOperation, DecisionRequests, DecisionResults } from '../../sip-gateway/src/decision/decision-invoker';
 
@@ -31,9 +34,18 @@ export const HANDLER_METRIC = {
   lookupMiss: 'lookup_miss',
   lookupRejected: 'lookup_rejected',
   lookupRelayed: 'lookup_relayed',
+  /** Messages answered 503 because the store failed (ERR-5, RPL-10). */
   storeErrors: 'store_errors',
   decisionErrors: 'decision_errors',
+  /** Conditional writes that lost a race (GEN-5 re-decisions) or a contact-id collision. */
   versionConflicts: 'version_conflicts',
+  /** Store calls and capacity units consumed, for the cost per REGISTER (DESIGN §8). */
+  storeReads: 'store_reads',
+  storeWrites: 'store_writes',
+  storeReadUnits: 'store_read_capacity_units',
+  storeWriteUnits: 'store_write_capacity_units',
+  /** Store calls that failed (throttling, timeouts…), whatever the decision then answered. */
+  storeCallFailures: 'store_call_failures',
 } as const;
 
 /** A message whose batch event is not one the handler can answer (the whole invocation fails). */
@@ -50,6 +62,22 @@ export class InvocationCounters {
 
   increment(name: string, by = 1): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + by);
+  }
+
+  /**
+   * Adds what the store did during the invocation: calls, capacity units, lost conditional writes and
+   * failed calls.
+   */
+  addStoreStats(stats: StoreStats): void {
+    const add = (name: string, value: number): void => {
+      if (value > 0) this.increment(name, value);
+    };
+    add(HANDLER_METRIC.storeReads, stats.reads);
+    add(HANDLER_METRIC.storeWrites, stats.writes);
+    add(HANDLER_METRIC.storeReadUnits, stats.readCapacityUnits);
+    add(HANDLER_METRIC.storeWriteUnits, stats.writeCapacityUnits);
+    add(HANDLER_METRIC.versionConflicts, stats.conflicts);
+    add(HANDLER_METRIC.storeCallFailures, stats.failures);
   }
 
   /** Adds every counter to `metrics` and flushes them (one EMF line). */

@@ -56,6 +56,7 @@ export function createLookupHandler(deps: LookupHandlerDeps): (event: unknown) =
   return async (event) => {
     const batch = readBatchEvent(event, ['lookup'] as const);
     const counters = new InvocationCounters();
+    deps.store.resetStats();
     try {
       return await decideEach(
         batch,
@@ -76,6 +77,7 @@ export function createLookupHandler(deps: LookupHandlerDeps): (event: unknown) =
         },
       );
     } finally {
+      counters.addStoreStats(deps.store.stats());
       counters.publish(deps.metrics);
     }
   };

@@ -1,18 +1,22 @@
 /**
  * The `register` decision function (DESIGN §3): answers batches of `register` and `register-reply`
  * requests (the gateway invokes one function for both). Each message is decided and committed
- * independently by {@link serveRegister} / {@link serveRegisterReply}.
+ * independently by the same services the local mode runs (`sip-gateway/src/decision/register-service`,
+ * GEN-1): load the record, decide with the pure core, claim new contact ids, commit on the version read,
+ * re-decide on conflicts (GEN-5), 503 on a store failure (ERR-5, RPL-10).
  *
  * Metrics per invocation (EMF): `register_absorbed`, `register_forwarded`, `register_rejected`,
- * `version_conflicts`, `store_errors`, `decision_errors`, and one counter per upstream-reply event
- * (`upstream_contact_missing`, `upstream_interval_too_brief`, `stale_relay`).
+ * `store_errors` (REGISTERs answered 503 Service unavailable), `decision_errors`, and the store's
+ * counters (`store_reads`, `store_writes`, capacity units, `version_conflicts`, `store_call_failures`).
  */
 import type { MidRegistrarConfig } from '../core/config';
 import type { RegisterDecision, RegisterReplyRequest, RegisterRequest } from '../core/contract';
+import { REGISTRAR_ERRORS } from '../core/errors';
 import type { AorRecord } from '../core/model';
 import type { IdGenerator } from '../core/random';
 import type { BindingStore } from '../store/binding-store';
 import type { DecisionBatchResult } from '../../sip-gateway/src/decision/decision-batch';
+import { decideRegisterReplyWithStore, decideRegisterWithStore } from '../../sip-gateway/src/decision/register-service';
 import {
   HANDLER_METRIC,
   InvocationCounters,
@@ -22,7 +26,6 @@ import {
   type HandlerLogger,
   type HandlerMetrics,
 } from './decision-batch-handler';
-import { serveRegister, serveRegisterReply, type ServiceReport } from './register-service';
 
 /** What the register handler runs on. */
 export interface RegisterHandlerDeps {
@@ -39,6 +42,11 @@ const DECISION_METRIC: Record<RegisterDecision['kind'], string> = {
   reject: HANDLER_METRIC.registerRejected,
 };
 
+/** ERR-5: the service answers a store failure (or conflicts that never settled) with 503 Service unavailable. */
+function isStoreFailureAnswer(decision: RegisterDecision): boolean {
+  return decision.kind === 'reject' && decision.response.status === 503 && decision.response.reason === REGISTRAR_ERRORS.serviceUnavailable.text;
+}
+
 /**
  * Builds the Lambda handler.
  *
@@ -52,31 +60,27 @@ export function createRegisterHandler(
 ): (event: unknown) => Promise<DecisionBatchResult<'register'> | DecisionBatchResult<'register-reply'>> {
   const service = { config: deps.config, store: deps.store, ids: deps.ids };
 
-  function report(counters: InvocationCounters, result: ServiceReport, what: string, aor: string | undefined): void {
-    if (result.conflicts > 0) counters.increment(HANDLER_METRIC.versionConflicts, result.conflicts);
-    if (result.storeError !== undefined) {
-      counters.increment(HANDLER_METRIC.storeErrors);
-      deps.logger.error(`${what}: store failure, answered 503`, { error: result.storeError, aor });
-    }
-  }
-
-  function unexpected(counters: InvocationCounters, what: string, err: unknown): void {
+  function unexpected(counters: InvocationCounters, operation: string, err: unknown): void {
     counters.increment(HANDLER_METRIC.decisionErrors);
-    deps.logger.error(`${what}: decision failed`, { error: err as Error });
+    deps.logger.error(`${operation}: decision failed`, { error: err as Error });
   }
 
   return async (event) => {
     const batch = readBatchEvent(event, ['register', 'register-reply'] as const);
     const counters = new InvocationCounters();
+    deps.store.resetStats();
     try {
       if (batch.operation === 'register') {
         return await decideEach<'register'>(
           { ...batch, operation: 'register', requests: batch.requests as RegisterRequest[] },
           async (request) => {
-            const result = await serveRegister(service, request);
-            counters.increment(DECISION_METRIC[result.decision.kind]);
-            report(counters, result, 'register', undefined);
-            return result.decision;
+            const decision = await decideRegisterWithStore(service, request);
+            counters.increment(DECISION_METRIC[decision.kind]);
+            if (isStoreFailureAnswer(decision)) {
+              counters.increment(HANDLER_METRIC.storeErrors);
+              deps.logger.error('register: store failure, answered 503', { callId: request.callId, to: request.to });
+            }
+            return decision;
           },
           (err) => {
             unexpected(counters, 'register', err);
@@ -87,21 +91,14 @@ export function createRegisterHandler(
       }
       return await decideEach<'register-reply'>(
         { ...batch, operation: 'register-reply', requests: batch.requests as RegisterReplyRequest[] },
-        async (request) => {
-          const result = await serveRegisterReply(service, request);
-          report(counters, result, 'register-reply', request.context.aor);
-          for (const e of result.events) {
-            counters.increment(e.kind);
-            deps.logger.warn(`register-reply: ${e.kind}`, { ...e });
-          }
-          return result.decision;
-        },
+        (request) => decideRegisterReplyWithStore(service, request),
         (err) => {
           unexpected(counters, 'register-reply', err);
           return { kind: 'respond', response: failureResponse(err, deps.config.retryAfterMs) };
         },
       );
     } finally {
+      counters.addStoreStats(deps.store.stats());
       counters.publish(deps.metrics);
     }
   };

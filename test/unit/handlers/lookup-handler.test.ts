@@ -61,7 +61,7 @@ describe('Function: createLookupHandler', () => {
     expect(result.version).toBe(CONTRACT_VERSION);
     expect(result.decisions).toHaveLength(1);
     expect(result.decisions[0]).toMatchObject({ kind: 'targets', groups: [[{ requestUri: 'sip:alice@192.0.2.7:5062', aor: AOR, contactId: '11' }]] });
-    expect(metrics.added).toEqual({ lookup_hit: 1 });
+    expect(metrics.added).toEqual({ lookup_hit: 1, store_reads: 2 });
     expect(metrics.published).toBe(1);
   });
 
@@ -91,7 +91,7 @@ describe('Function: createLookupHandler', () => {
       kind: 'respond',
       response: { status: 503, headers: [['P-Registrar-Error', 'Service unavailable'], ['Retry-After', '45']] },
     });
-    expect(metrics.added).toEqual({ lookup_hit: 1, lookup_miss: 1, store_errors: 1 });
+    expect(metrics.added).toEqual({ lookup_hit: 1, lookup_miss: 1, store_errors: 1, store_reads: 3 });
     expect(logger.error).toHaveBeenCalledTimes(1);
   });
 
@@ -110,7 +110,7 @@ describe('Function: createLookupHandler', () => {
 
     // Assess
     expect(result.decisions.map((d) => (d.kind === 'respond' ? d.response.status : d.kind)).sort()).toEqual([500, 'targets']);
-    expect(metrics.added).toEqual({ lookup_hit: 1, decision_errors: 1 });
+    expect(metrics.added).toEqual({ lookup_hit: 1, decision_errors: 1, store_reads: 3 });
   });
 
   it('rejects an event of another operation or contract version as a whole', async () => {

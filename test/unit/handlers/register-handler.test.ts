@@ -1,17 +1,19 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CONTRACT_VERSION } from '../../../functions/core/contract';
+import { CONTRACT_VERSION, type RegisterDecision, type RelayContext } from '../../../functions/core/contract';
 import type { AorRecord } from '../../../functions/core/model';
 import { createIdGenerator, seededRandomBytes } from '../../../functions/core/random';
 import { DecisionBatchEventError, type HandlerLogger, type HandlerMetrics } from '../../../functions/handlers/decision-batch-handler';
 import { createRegisterHandler } from '../../../functions/handlers/register-handler';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
 import { StoreUnavailableError } from '../../../functions/store/errors';
-import { makeConfig } from '../core/timed-work/record-fixtures';
-import { registerRequest } from './register-fixtures';
+import { AOR, makeConfig } from '../core/timed-work/record-fixtures';
+import { registerRequest, replyOk } from './register-fixtures';
 
-function fakeMetrics(): HandlerMetrics & { added: Record<string, number>; published: number } {
+type FakeMetrics = HandlerMetrics & { added: Record<string, number>; published: number };
+
+function fakeMetrics(): FakeMetrics {
   const fake = {
     added: {} as Record<string, number>,
     published: 0,
@@ -23,18 +25,24 @@ function fakeMetrics(): HandlerMetrics & { added: Record<string, number>; publis
       fake.published += 1;
     },
   };
-  return fake as unknown as HandlerMetrics & { added: Record<string, number>; published: number };
+  return fake as unknown as FakeMetrics;
+}
+
+function relayed(decision: unknown): { context: RelayContext; contacts: string[] } {
+  const d = decision as RegisterDecision;
+  if (d.kind !== 'forward') throw new Error(`expected forward, got ${d.kind}`);
+  return { context: d.context, contacts: d.relay.addHeaders.filter(([name]) => name === 'Contact').map(([, value]) => value) };
 }
 
 describe('Function: createRegisterHandler', () => {
   let dataDir: string;
   let store: EmbeddedBindingStore<AorRecord>;
-  let logger: HandlerLogger & { error: jest.Mock; warn: jest.Mock };
+  let logger: HandlerLogger & { error: jest.Mock };
 
   beforeEach(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'register-handler-'));
     store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 4 });
-    logger = { error: jest.fn(), warn: jest.fn(), info: jest.fn() } as unknown as HandlerLogger & { error: jest.Mock; warn: jest.Mock };
+    logger = { error: jest.fn(), warn: jest.fn(), info: jest.fn() } as unknown as HandlerLogger & { error: jest.Mock };
   });
 
   afterEach(() => {
@@ -45,6 +53,58 @@ describe('Function: createRegisterHandler', () => {
   function newHandler(metrics: HandlerMetrics) {
     return createRegisterHandler({ config: makeConfig(), store, ids: createIdGenerator(seededRandomBytes(3)), logger, metrics });
   }
+
+  it('GEN-7: relays only after committing the pending relay and claiming its contact id; the 2xx commits the binding; a refresh is absorbed', async () => {
+    // Prepare
+    const metrics = fakeMetrics();
+    const handler = newHandler(metrics);
+
+    // Act
+    const first = await handler({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest()] });
+    const { context, contacts } = relayed(first.decisions[0]);
+    const pending = await store.get(AOR);
+    const claimedBy = await store.findAorByContactId(/ctid=(\d+)/.exec(contacts[0])![1]);
+    const reply = await handler({ version: CONTRACT_VERSION, operation: 'register-reply', requests: [replyOk(context, contacts)] });
+    const refresh = await handler({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest({ cseq: 2, receivedAtMs: 30_000 })] });
+
+    // Assess
+    expect(pending?.record.pendingRelays).toHaveLength(1);
+    expect(claimedBy).toBe(AOR);
+    expect(reply.decisions[0]).toMatchObject({ kind: 'rewrite', addHeaders: [['Contact', '<sip:alice@192.0.2.7:5062>;expires=60']] });
+    expect(refresh.decisions[0]).toMatchObject({ kind: 'absorb', response: { status: 200 } });
+    expect((await store.get(AOR))?.record.bindings).toMatchObject([{ contactUri: 'sip:alice@192.0.2.7:5062', cseq: 2 }]);
+    expect(metrics.added).toMatchObject({ register_forwarded: 1, register_absorbed: 1 });
+    expect(metrics.published).toBe(3);
+  });
+
+  it('DESIGN §8: an absorbed REGISTER costs one store read and one store write', async () => {
+    // Prepare
+    const handler = newHandler(fakeMetrics());
+    const { context, contacts } = relayed((await handler({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest()] })).decisions[0]);
+    await handler({ version: CONTRACT_VERSION, operation: 'register-reply', requests: [replyOk(context, contacts)] });
+    const metrics = fakeMetrics();
+
+    // Act
+    await newHandler(metrics)({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest({ cseq: 2, receivedAtMs: 30_000 })] });
+
+    // Assess
+    expect(metrics.added).toEqual({ register_absorbed: 1, store_reads: 1, store_writes: 1 });
+  });
+
+  it('GEN-5: REGISTERs of one AoR in one batch all take effect; conflicts are re-decided and counted', async () => {
+    // Prepare
+    const metrics = fakeMetrics();
+    const requests = Array.from({ length: 4 }, (_, i) => registerRequest({ contacts: [`<sip:alice@192.0.2.${10 + i}:5062>;expires=60`], callId: `call-${i}` }));
+
+    // Act
+    const result = await newHandler(metrics)({ version: CONTRACT_VERSION, operation: 'register', requests });
+
+    // Assess
+    expect(result.decisions.map((d) => d.kind)).toEqual(['forward', 'forward', 'forward', 'forward']);
+    const relayedUris = (await store.get(AOR))!.record.pendingRelays.flatMap((r) => r.contacts.map((c) => c.contactUri)).sort();
+    expect(relayedUris).toEqual(requests.map((_, i) => `sip:alice@192.0.2.${10 + i}:5062`).sort());
+    expect(metrics.added.version_conflicts).toBeGreaterThan(0);
+  });
 
   it('ERR-5: answers each REGISTER of a batch independently, in order, and counts forwarded / rejected / store errors', async () => {
     // Prepare
@@ -67,34 +127,25 @@ describe('Function: createRegisterHandler', () => {
     const [forwarded, badAor, storeDown] = result.decisions;
     expect(forwarded.kind).toBe('forward');
     expect(badAor).toMatchObject({ kind: 'reject', response: { status: 400 } });
-    expect(storeDown).toMatchObject({ kind: 'reject', response: { status: 503 } });
-    expect(metrics.added).toEqual({ register_forwarded: 1, register_rejected: 2, store_errors: 1 });
+    expect(storeDown).toMatchObject({ kind: 'reject', response: { status: 503, headers: expect.arrayContaining([['Retry-After', '30']]) } });
+    expect(metrics.added).toMatchObject({ register_forwarded: 1, register_rejected: 2, store_errors: 1 });
     expect(metrics.published).toBe(1);
     expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(await realGet('carol@example.com')).toBeUndefined();
   });
 
-  it('answers register-reply batches and counts the core events (stale relay)', async () => {
+  it('RPL-10: a 2xx whose commit fails answers 503; the pending relay stays for DRG-7', async () => {
     // Prepare
-    const metrics = fakeMetrics();
+    const handler = newHandler(fakeMetrics());
+    const { context, contacts } = relayed((await handler({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest()] })).decisions[0]);
+    jest.spyOn(store, 'put').mockRejectedValueOnce(new StoreUnavailableError('throttled'));
 
     // Act
-    const result = await newHandler(metrics)({
-      version: CONTRACT_VERSION,
-      operation: 'register-reply',
-      requests: [
-        {
-          version: CONTRACT_VERSION,
-          context: { version: CONTRACT_VERSION, aor: 'nobody@example.com', relayId: 'gone', mode: 1 },
-          outcome: { kind: 'final', status: 200, contacts: [], receivedAtMs: 2_000, sentAtMs: 1_900 },
-        },
-      ],
-    });
+    const result = await handler({ version: CONTRACT_VERSION, operation: 'register-reply', requests: [replyOk(context, contacts)] });
 
     // Assess
-    expect(result.decisions).toHaveLength(1);
-    expect(result.decisions[0]).toMatchObject({ kind: 'respond', response: { status: 504 } });
-    expect(metrics.added).toEqual({ stale_relay: 1 });
-    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(result.decisions[0]).toMatchObject({ kind: 'respond', response: { status: 503 } });
+    expect((await store.get(AOR))?.record.pendingRelays).toHaveLength(1);
   });
 
   it('rejects a lookup batch as a whole: it belongs to the lookup function', async () => {
