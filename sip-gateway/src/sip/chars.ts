@@ -119,12 +119,14 @@ export function parseDeltaSeconds(s: string, max = 4294967295): number {
  * (RFC 3261 §25.1), or -1 when it is not closed.
  */
 export function endOfQuoted(s: string, start: number): number {
-  for (let i = start + 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 92) i++;
-    else if (c === 34) return i;
+  let from = start + 1;
+  for (;;) {
+    const q = s.indexOf('"', from);
+    if (q < 0) return -1;
+    const esc = s.indexOf('\\', from);
+    if (esc < 0 || esc > q) return q;
+    from = esc + 2;
   }
-  return -1;
 }
 
 /** The content of a quoted-string with quoted-pairs undone; `s` must start and end with `"`. */

@@ -30,6 +30,33 @@ const LIST_HEADERS = new Set([
   'reject-contact', 'request-disposition',
 ]);
 
+/**
+ * Spellings seen in nearly every message, grouped by length, with their keys. The indexer matches these
+ * in place (no substring, no hashing) before falling back to {@link headerKey}.
+ */
+const COMMON_SPELLINGS: ReadonlyArray<readonly [string, string]> = [
+  ...['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type', 'Expires',
+    'Route', 'Record-Route', 'Path', 'Supported', 'Require', 'Allow', 'User-Agent', 'Server', 'Authorization',
+    'Proxy-Authorization', 'WWW-Authenticate', 'Proxy-Authenticate', 'Date', 'Accept', 'Event', 'Subject', 'Min-Expires',
+    'Allow-Events', 'Service-Route', 'Timestamp', 'Warning', 'Reason', 'Retry-After', 'P-Asserted-Identity', 'Call-Id',
+    'Cseq', 'Content-length', 'Content-type', 'Max-forwards', 'Record-route', 'User-agent']
+    .map((n): readonly [string, string] => [n, n.toLowerCase()]),
+  ...Object.entries(COMPACT),
+];
+const SPELLINGS_BY_LENGTH: Array<Array<readonly [string, string]>> = [];
+for (const entry of COMMON_SPELLINGS) (SPELLINGS_BY_LENGTH[entry[0].length] ??= []).push(entry);
+
+/**
+ * The `[spelling, key]` of a common header name written at `text[start, end)`, or undefined. The
+ * returned spelling is a shared constant equal to the text, so callers need not slice it.
+ */
+export function commonHeaderAt(text: string, start: number, end: number): readonly [string, string] | undefined {
+  const candidates = SPELLINGS_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  for (const entry of candidates) if (text.startsWith(entry[0], start)) return entry;
+  return undefined;
+}
+
 const MAX_CACHED_NAMES = 512;
 const keyCache = new Map<string, string>();
 

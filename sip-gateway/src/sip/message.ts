@@ -8,11 +8,13 @@
  * byte, so offsets are byte offsets) the first time it is read, and typed values (Via, From, CSeq…) are
  * parsed on first access and cached. Serialization copies untouched header lines byte for byte.
  */
+import { isAscii } from 'node:buffer';
 import { isToken, parseDeltaSeconds, parseDigits, trimLws } from './chars';
 import { type ContactList, parseContacts } from './contact';
 import { SipParseError, type SipParseErrorCode, type SipResponseContext } from './errors';
-import { canonicalHeaderName, headerKey, isListHeader } from './header-names';
+import { canonicalHeaderName, commonHeaderAt, headerKey, isListHeader } from './header-names';
 import { DEFAULT_SIP_LIMITS, type SipLimits } from './limits';
+import { type HeaderParam, findParam } from './header-params';
 import { type NameAddr, parseNameAddr, splitNameAddr } from './name-addr';
 import { splitHeaderValues } from './split';
 import { type SipUri, parseAbsoluteUri, parseUri } from './uri';
@@ -62,7 +64,6 @@ const SINGLE_INSTANCE = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'];
 /** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
 const SIP_VERSION = 'SIP/2.0';
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 const HIGH_BYTES = /[\x80-\xff]/;
 const FOLD = /[ \t]*\r?\n[ \t]+/g;
@@ -83,12 +84,32 @@ function validateRequestUri(text: string): void {
   }
 }
 
+/**
+ * The indexing-time check of a Request-URI: an absolute URI (scheme, no whitespace, quotes or angle
+ * brackets, valid escapes) and, for sip/sips, no headers component (RFC 3261 §19.1.1). The full SIP URI
+ * grammar is checked when the URI is first read ({@link SipMessage.sipRequestUri}).
+ */
+function screenRequestUri(text: string): void {
+  let ok = true;
+  try {
+    const abs = parseAbsoluteUri(text);
+    if (abs.scheme === 'sip' || abs.scheme === 'sips') {
+      const at = abs.opaque.indexOf('@');
+      ok = abs.opaque.indexOf('?', at < 0 ? 0 : at) < 0;
+    }
+  } catch (err) {
+    if (!(err instanceof SipParseError)) throw err;
+    ok = false;
+  }
+  if (!ok) throw new SipParseError('Bad Request-URI', { code: 'bad-uri' });
+}
+
 function parseStartLine(line: string): StartLine {
   const sp1 = line.indexOf(' ');
   if (sp1 <= 0) throw parseError('Bad start line', 'bad-start-line');
   const sp2 = line.indexOf(' ', sp1 + 1);
   const first = line.slice(0, sp1);
-  if (/^SIP\//i.test(first)) {
+  if (first.length >= 4 && (first.charCodeAt(0) | 0x20) === 115 && (first.charCodeAt(1) | 0x20) === 105 && (first.charCodeAt(2) | 0x20) === 112 && first.charCodeAt(3) === 47) {
     if (first.toUpperCase() !== SIP_VERSION) throw parseError(`Unsupported SIP version ${first}`, 'unsupported-version');
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2); an empty phrase may lose its SP.
     const code = line.slice(sp1 + 1, sp2 < 0 ? line.length : sp2);
@@ -110,11 +131,7 @@ function parseStartLine(line: string): StartLine {
     throw parseError('Bad SIP version', 'bad-start-line');
   }
   const requestUri = line.slice(sp1 + 1, sp2);
-  try {
-    validateRequestUri(requestUri);
-  } catch (err) {
-    throw new SipParseError('Bad Request-URI', { code: 'bad-uri', cause: err });
-  }
+  screenRequestUri(requestUri);
   return { isRequest: true, method: first, requestUri, status: 0, reasonPhrase: '', version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
 }
 
@@ -126,6 +143,28 @@ function parseCSeqValue(value: string): CSeq {
   const method = trimLws(value.slice(i));
   if (method.length === value.length - i || !isToken(method)) throw parseError('Bad CSeq header', 'bad-header', 'CSeq');
   return { seq, method };
+}
+
+/**
+ * Typed values parsed on first access. `undefined` means not parsed yet; `null` means parsed and absent.
+ * Failures are not cached: they throw again on the next access.
+ */
+class ParsedSlots {
+  ruri: SipUri | undefined = undefined;
+  vias: Via[] | undefined = undefined;
+  topVia: Via | null | undefined = undefined;
+  from: NameAddr | undefined = undefined;
+  to: NameAddr | undefined = undefined;
+  fromTag: string | null | undefined = undefined;
+  toTag: string | null | undefined = undefined;
+  callId: string | undefined = undefined;
+  cseq: CSeq | undefined = undefined;
+  maxForwards: number | null | undefined = undefined;
+  expires: number | null | undefined = undefined;
+  contacts: ContactList | undefined = undefined;
+  ctx: SipResponseContext | null | undefined = undefined;
+  /** Route, Record-Route, Path, Supported, Require by header name; created when first needed. */
+  lists: Map<string, unknown[]> | undefined = undefined;
 }
 
 /** Options of {@link createResponse}. */
@@ -154,7 +193,7 @@ export class SipMessage {
   private fields: HeaderField[];
   private bodyBuf: Buffer;
   private edited: boolean;
-  private cache: Map<string, unknown> | undefined;
+  private cache: ParsedSlots | undefined;
 
   /** @internal Use parseMessage, createRequest or createResponse. */
   constructor(
@@ -207,7 +246,8 @@ export class SipMessage {
 
   /** The Request-URI parsed as a SIP/SIPS URI. @throws SipParseError for another scheme. */
   sipRequestUri(): SipUri {
-    return this.cached('@ruri', () => parseUri(this.start.requestUri));
+    const c = this.slots();
+    return (c.ruri ??= parseUri(this.start.requestUri));
   }
 
   private fieldValue(f: HeaderField): string {
@@ -264,23 +304,16 @@ export class SipMessage {
     return this.fields.map((f) => [f.name, this.fieldValue(f)]);
   }
 
-  private cached<T>(key: string, compute: () => T): T {
-    if (this.cache === undefined) this.cache = new Map();
-    else if (this.cache.has(key)) return this.cache.get(key) as T;
-    const v = compute();
-    this.cache.set(key, v);
-    return v;
+  /** The cache of typed values, created on the first typed access. */
+  private slots(): ParsedSlots {
+    return (this.cache ??= new ParsedSlots());
   }
 
-  /** Runs a typed parse; a failure becomes `Bad <Header> header` carrying the response context. */
-  private typed<T>(header: string, compute: () => T): T {
-    try {
-      return compute();
-    } catch (err) {
-      if (!(err instanceof SipParseError)) throw err;
-      const ctx = this.responseContext();
-      throw new SipParseError(`Bad ${header} header`, { code: 'bad-header', header, cause: err, ...(ctx ? { responseContext: ctx } : {}) });
-    }
+  /** `Bad <Header> header` for a failed typed parse, carrying the response context when readable. */
+  private badHeader(header: string, err: unknown): SipParseError {
+    if (!(err instanceof SipParseError)) throw err;
+    const ctx = this.responseContext();
+    return new SipParseError(`Bad ${header} header`, { code: 'bad-header', header, cause: err, ...(ctx ? { responseContext: ctx } : {}) });
   }
 
   private required(header: string): string {
@@ -294,91 +327,118 @@ export class SipMessage {
 
   /** Every Via value, top first. @throws SipParseError when one is bad. */
   vias(): Via[] {
-    return this.cached('via', () => this.typed('Via', () => this.headerValues('via').map(parseVia)));
+    const c = this.slots();
+    if (c.vias !== undefined) return c.vias;
+    try {
+      return (c.vias = this.headerValues('via').map(parseVia));
+    } catch (err) {
+      throw this.badHeader('Via', err);
+    }
   }
 
   /** The top Via, parsing only that one, or undefined when there is none. @throws SipParseError when bad. */
   topVia(): Via | undefined {
-    return this.cached('via0', () => {
-      const first = this.header('via');
-      if (first === undefined) return undefined;
-      return this.typed('Via', () => {
-        const top = first.indexOf(',') < 0 ? first : splitHeaderValues(first)[0];
-        if (top === undefined) throw parseError('empty Via', 'bad-header', 'Via');
-        return parseVia(top);
-      });
-    });
+    const c = this.slots();
+    if (c.topVia !== undefined) return c.topVia ?? undefined;
+    const first = this.header('via');
+    if (first === undefined) {
+      c.topVia = null;
+      return undefined;
+    }
+    try {
+      const top = first.indexOf(',') < 0 ? first : splitHeaderValues(first)[0];
+      if (top === undefined) throw parseError('empty Via', 'bad-header', 'Via');
+      return (c.topVia = parseVia(top));
+    } catch (err) {
+      throw this.badHeader('Via', err);
+    }
   }
 
   /** The From header. @throws SipParseError when absent or bad. */
   from(): NameAddr {
-    return this.cached('from', () => {
-      const v = this.required('From');
-      return this.typed('From', () => parseNameAddr(v, 'From'));
-    });
+    const c = this.slots();
+    return (c.from ??= this.nameAddrOf('From'));
   }
 
   /** The To header. @throws SipParseError when absent or bad. */
   to(): NameAddr {
-    return this.cached('to', () => {
-      const v = this.required('To');
-      return this.typed('To', () => parseNameAddr(v, 'To'));
-    });
+    const c = this.slots();
+    return (c.to ??= this.nameAddrOf('To'));
+  }
+
+  private nameAddrOf(header: 'From' | 'To'): NameAddr {
+    const v = this.required(header);
+    try {
+      return parseNameAddr(v, header);
+    } catch (err) {
+      throw this.badHeader(header, err);
+    }
   }
 
   /** The From tag without interpreting the URI (works for tel: and other schemes); undefined when absent. */
   fromTag(): string | undefined {
-    return this.tagOf('From');
+    const c = this.slots();
+    if (c.fromTag === undefined) c.fromTag = this.tagOf('From');
+    return c.fromTag ?? undefined;
   }
 
   /** The To tag without interpreting the URI; undefined when absent. */
   toTag(): string | undefined {
-    return this.tagOf('To');
+    const c = this.slots();
+    if (c.toTag === undefined) c.toTag = this.tagOf('To');
+    return c.toTag ?? undefined;
   }
 
-  private tagOf(header: 'From' | 'To'): string | undefined {
-    return this.cached('tag:' + header, () => {
-      const v = this.required(header);
-      const parts = this.typed(header, () => splitNameAddr(v, header));
-      for (const p of parts.params) if (p.name.toLowerCase() === 'tag' && p.value !== undefined) return p.value;
-      return undefined;
-    });
+  private tagOf(header: 'From' | 'To'): string | null {
+    const v = this.required(header);
+    let params: HeaderParam[];
+    try {
+      params = splitNameAddr(v, header).params;
+    } catch (err) {
+      throw this.badHeader(header, err);
+    }
+    const tag = findParam(params, 'tag');
+    return tag === undefined || tag === null ? null : tag;
   }
 
   /** The Call-ID. @throws SipParseError when absent or empty or not a word (RFC 3261 §25.1 callid). */
   callId(): string {
-    return this.cached('call-id', () => {
-      const v = this.required('Call-ID');
-      return this.typed('Call-ID', () => {
-        if (v.length === 0) throw parseError('empty Call-ID', 'bad-header', 'Call-ID');
-        for (let i = 0; i < v.length; i++) {
-          const c = v.charCodeAt(i);
-          if (c <= 32 || c >= 127) throw parseError('Call-ID is not a word', 'bad-header', 'Call-ID');
-        }
-        return v;
-      });
-    });
+    const c = this.slots();
+    if (c.callId !== undefined) return c.callId;
+    const v = this.required('Call-ID');
+    let word = v.length > 0;
+    for (let i = 0; i < v.length && word; i++) {
+      const ch = v.charCodeAt(i);
+      word = ch > 32 && ch < 127;
+    }
+    if (!word) throw this.badHeader('Call-ID', parseError('Call-ID is not a word', 'bad-header', 'Call-ID'));
+    return (c.callId = v);
   }
 
   /** The CSeq. @throws SipParseError when absent or bad (number above 2³²−1, method not a token). */
   cseq(): CSeq {
-    return this.cached('cseq', () => {
-      const v = this.required('CSeq');
-      return this.typed('CSeq', () => parseCSeqValue(v));
-    });
+    const c = this.slots();
+    if (c.cseq !== undefined) return c.cseq;
+    const v = this.required('CSeq');
+    try {
+      return (c.cseq = parseCSeqValue(v));
+    } catch (err) {
+      throw this.badHeader('CSeq', err);
+    }
   }
 
   /** Max-Forwards, or undefined when absent. @throws SipParseError when not an integer 0–255. */
   maxForwards(): number | undefined {
-    return this.cached('max-forwards', () => {
-      const v = this.header('Max-Forwards');
-      if (v === undefined) return undefined;
-      return this.typed('Max-Forwards', () => {
-        const n = parseDeltaSeconds(v, 256);
-        if (n < 0 || n > 255) throw parseError('Max-Forwards out of range', 'bad-header', 'Max-Forwards');
-        return n;
-      });
-    });
+    const c = this.slots();
+    if (c.maxForwards !== undefined) return c.maxForwards ?? undefined;
+    const v = this.header('Max-Forwards');
+    if (v === undefined) {
+      c.maxForwards = null;
+      return undefined;
+    }
+    const n = parseDeltaSeconds(v, 256);
+    if (n < 0 || n > 255) throw this.badHeader('Max-Forwards', parseError('Max-Forwards out of range', 'bad-header', 'Max-Forwards'));
+    return (c.maxForwards = n);
   }
 
   /**
@@ -386,25 +446,43 @@ export class SipMessage {
    * @throws SipParseError when not an unsigned integer (SPEC ERR-6 `Invalid Expires header`).
    */
   expires(): number | undefined {
-    return this.cached('expires', () => {
-      const v = this.header('Expires');
-      if (v === undefined) return undefined;
-      const n = parseDeltaSeconds(v);
-      if (n < 0) {
-        const ctx = this.responseContext();
-        throw new SipParseError('Invalid Expires header', { code: 'bad-header', header: 'Expires', ...(ctx ? { responseContext: ctx } : {}) });
-      }
-      return n;
-    });
+    const c = this.slots();
+    if (c.expires !== undefined) return c.expires ?? undefined;
+    const v = this.header('Expires');
+    if (v === undefined) {
+      c.expires = null;
+      return undefined;
+    }
+    const n = parseDeltaSeconds(v);
+    if (n < 0) {
+      const ctx = this.responseContext();
+      throw new SipParseError('Invalid Expires header', { code: 'bad-header', header: 'Expires', ...(ctx ? { responseContext: ctx } : {}) });
+    }
+    return (c.expires = n);
   }
 
   /** The Contact header fields: `*` or the list (empty when absent). @throws SipParseError when bad. */
   contacts(): ContactList {
-    return this.cached('contact', () => this.typed('Contact', () => parseContacts(this.headerValues('contact'))));
+    const c = this.slots();
+    if (c.contacts !== undefined) return c.contacts;
+    try {
+      return (c.contacts = parseContacts(this.headerValues('contact')));
+    } catch (err) {
+      throw this.badHeader('Contact', err);
+    }
   }
 
   private nameAddrList(header: string): NameAddr[] {
-    return this.cached(header, () => this.typed(header, () => this.headerValues(header).map((v) => parseNameAddr(v, header))));
+    const c = this.slots();
+    const hit = c.lists?.get(header);
+    if (hit !== undefined) return hit as NameAddr[];
+    try {
+      const list = this.headerValues(header).map((v) => parseNameAddr(v, header));
+      (c.lists ??= new Map()).set(header, list);
+      return list;
+    } catch (err) {
+      throw this.badHeader(header, err);
+    }
   }
 
   /** The Route set, top first (empty when absent). @throws SipParseError when bad. */
@@ -423,11 +501,13 @@ export class SipMessage {
   }
 
   private optionTags(header: string): string[] {
-    return this.cached(header, () => this.typed(header, () => {
-      const tags = this.headerValues(header);
-      for (const t of tags) if (!isToken(t)) throw parseError(`Bad option tag ${t}`, 'bad-header', header);
-      return tags;
-    }));
+    const c = this.slots();
+    const hit = c.lists?.get(header);
+    if (hit !== undefined) return hit as string[];
+    const tags = this.headerValues(header);
+    for (const t of tags) if (!isToken(t)) throw this.badHeader(header, parseError(`Bad option tag ${t}`, 'bad-header', header));
+    (c.lists ??= new Map()).set(header, tags);
+    return tags;
   }
 
   /** Option tags of Supported (RFC 3261 §20.37). @throws SipParseError when one is not a token. */
@@ -483,14 +563,17 @@ export class SipMessage {
    * and readable enough (SPEC ERR-3); undefined otherwise.
    */
   responseContext(): SipResponseContext | undefined {
-    return this.cached('@ctx', () => {
-      const from = this.header('from');
-      const to = this.header('to');
-      const callId = this.header('call-id');
-      const cseq = this.header('cseq');
-      if (from === undefined || to === undefined || callId === undefined || cseq === undefined) return undefined;
-      return readableContext(this.headerValues('via'), from, to, callId, cseq);
-    });
+    const c = this.slots();
+    if (c.ctx !== undefined) return c.ctx ?? undefined;
+    const from = this.header('from');
+    const to = this.header('to');
+    const callId = this.header('call-id');
+    const cseq = this.header('cseq');
+    const ctx = from === undefined || to === undefined || callId === undefined || cseq === undefined
+      ? undefined
+      : readableContext(this.headerValues('via'), from, to, callId, cseq);
+    c.ctx = ctx ?? null;
+    return ctx;
   }
 
   // ---- editing ----
@@ -589,30 +672,52 @@ export class SipMessage {
    */
   serialize(): Buffer {
     if (!this.edited && this.pristine !== undefined) return this.pristine;
-    const chunks: Buffer[] = [];
+    // Pieces are received byte ranges (runs of untouched adjacent lines are copied as one range) or text.
+    const pieces: Array<Buffer | string> = [];
+    let text = '';
+    const buf = this.buf;
     const s = this.start;
-    if (!this.startEdited && this.buf !== undefined) {
-      chunks.push(this.buf.subarray(s.lineStart, s.lineEnd), CRLF);
+    if (!this.startEdited && buf !== undefined) {
+      pieces.push(buf.subarray(s.lineStart, s.lineEnd));
+      text = '\r\n';
     } else {
-      const startLine = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}` : `${s.version} ${s.status} ${s.reasonPhrase}`;
-      chunks.push(Buffer.from(startLine + '\r\n', 'utf8'));
+      text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : `${s.version} ${s.status} ${s.reasonPhrase}\r\n`;
     }
-    const clValue = String(this.bodyBuf.length);
     let clWritten = false;
+    let runStart = -1;
+    let runEnd = -1;
+    const flushRun = (): void => {
+      if (runStart < 0 || buf === undefined) return;
+      if (text.length > 0) pieces.push(text);
+      pieces.push(buf.subarray(runStart, runEnd));
+      text = '\r\n';
+      runStart = -1;
+    };
     for (const f of this.fields) {
-      if (f.key === 'content-length') {
-        if (!clWritten) chunks.push(Buffer.from(`Content-Length: ${clValue}\r\n`, 'latin1'));
-        clWritten = true;
-      } else if (f.start >= 0 && this.buf !== undefined) {
-        chunks.push(this.buf.subarray(f.start, f.end), CRLF);
+      if (f.key === 'content-length' || f.start < 0 || buf === undefined) {
+        flushRun();
+        if (f.key !== 'content-length') text += `${f.name}: ${f.value ?? ''}\r\n`;
+        else if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
+        if (f.key === 'content-length') clWritten = true;
+      } else if (runStart >= 0 && f.start === runEnd + 2 && buf[runEnd] === 13) {
+        runEnd = f.end;
       } else {
-        chunks.push(Buffer.from(`${f.name}: ${f.value ?? ''}\r\n`, 'utf8'));
+        flushRun();
+        runStart = f.start;
+        runEnd = f.end;
       }
     }
-    if (!clWritten) chunks.push(Buffer.from(`Content-Length: ${clValue}\r\n`, 'latin1'));
-    chunks.push(CRLF, this.bodyBuf);
-    return Buffer.concat(chunks);
+    flushRun();
+    if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
+    pieces.push(text + '\r\n', this.bodyBuf);
+    let total = 0;
+    for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+    const out = Buffer.allocUnsafe(total);
+    let off = 0;
+    for (const p of pieces) off += typeof p === 'string' ? out.write(p, off, 'utf8') : p.copy(out, off);
+    return out;
   }
+
 
   /** The message as text (UTF-8), for logs and tests. */
   toString(): string {
@@ -698,16 +803,24 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
     if (colon < 0 || colon > le) throw parseError('Header line without colon', 'bad-header');
     let nameEnd = colon;
     while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
-    const name = text.slice(pos, nameEnd);
-    const key = headerKey(name);
-    if (key === undefined) throw parseError(`Bad header name ${JSON.stringify(name)}`, 'bad-header');
+    const common = commonHeaderAt(text, pos, nameEnd);
+    let name: string;
+    let key: string | undefined;
+    if (common !== undefined) {
+      name = common[0];
+      key = common[1];
+    } else {
+      name = text.slice(pos, nameEnd);
+      key = headerKey(name);
+      if (key === undefined) throw parseError(`Bad header name ${JSON.stringify(name)}`, 'bad-header');
+    }
     if (key === 'content-length') clField = fields.length;
     fields.push({ name, key, start: pos, end: le, valueStart: colon + 1, folded: false, value: undefined });
     pos = nl + 1;
   }
   if (bodyStart < 0) throw parseError('No empty line after the headers', 'malformed');
 
-  const highBytes = HIGH_BYTES.test(text);
+  const highBytes = !isAscii(buf.subarray(0, text.length));
   if (highBytes && HIGH_BYTES.test(start.reasonPhrase)) start.reasonPhrase = Buffer.from(start.reasonPhrase, 'latin1').toString('utf8');
   let body: Buffer;
   if (clField >= 0) {

@@ -79,19 +79,16 @@ function parseHost(text: string, host: string): void {
     }
     return;
   }
+  // hostname: labels of alphanum and "-", neither empty nor starting or ending with "-"; a fully qualified
+  // name may end with "." (RFC 3261 §25.1). One pass, no allocation: this runs for every URI parsed.
+  let prev = 46;
   for (let i = 0; i < host.length; i++) {
-    if (!inTable(HOST, host.charCodeAt(i))) throw bad(text, 'host');
+    const ch = host.charCodeAt(i);
+    if (!inTable(HOST, ch)) throw bad(text, 'host');
+    if (ch === 46 ? prev === 46 || prev === 45 : ch === 45 && prev === 46) throw bad(text, 'host');
+    prev = ch;
   }
-  // hostname: labels of alphanum and "-", not starting or ending with "-" (RFC 3261 §25.1).
-  const labels = host.split('.');
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i];
-    if (label.length === 0) {
-      if (i === labels.length - 1 && i > 0) continue; // a fully qualified name may end with "."
-      throw bad(text, 'host');
-    }
-    if (label.charCodeAt(0) === 45 || label.charCodeAt(label.length - 1) === 45) throw bad(text, 'host');
-  }
+  if (prev === 45) throw bad(text, 'host');
 }
 
 /**
