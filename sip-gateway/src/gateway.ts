@@ -20,7 +20,7 @@ import type { SipLimits } from './sip/limits';
 import { createResponse, type SipMessage } from './sip/message';
 import { parseUri } from './sip/uri';
 import type { Clock } from './transaction/clock';
-import { TransactionLayer, type Transaction } from './transaction/transaction-layer';
+import { TransactionLayer, type ClientTransactionCallbacks, type Transaction } from './transaction/transaction-layer';
 import type { Destination, Flow, ListenSpec, TransportProtocol } from './transport/flow';
 import { createSipTransportCodec } from './transport/sip-transport-codec';
 import { TransportLayer } from './transport/transport-layer';
@@ -88,6 +88,7 @@ export class Gateway {
     private readonly transactions: TransactionLayer<SipMessage, SipTarget>,
     private readonly registerProxy: RegisterProxy<SipMessage, SipTarget>,
     private readonly router: RequestRouter,
+    private readonly sendTracked: TransactionLayer<SipMessage, SipTarget>['sendRequest'],
     /** The sockets actually bound. */
     readonly listening: readonly ListenSpec[],
   ) {}
@@ -164,9 +165,24 @@ export class Gateway {
       metrics,
     });
     const listening = await transport.listen(config.listen.map((socket) => `${socket.transport}:${socket.host}:${socket.port}`));
-    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, router, listening);
+    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, router, trackedTransactions.sendRequest, listening);
     transport.onMessage((message, flow) => gateway.receive(message, flow));
     return gateway;
+  }
+
+  /**
+   * Sends a request of the mid-registrar's own (De-REGISTER, proactive refresh) in a client transaction
+   * from the listening socket of its transport, as FWD-9 wants: the local mode lends this to the sweep.
+   */
+  sendOwnRequest(request: SipMessage, target: Destination, callbacks: ClientTransactionCallbacks<SipMessage, SipTarget>): void {
+    this.sendTracked(request, target, target.transport !== 'udp', callbacks);
+  }
+
+  /** The sent-by of requests leaving on `transport`: the advertised host and that listener's port (FWD-9). */
+  sentBy(transport: TransportProtocol): { host: string; port: number } {
+    const advertised = parseUri(this.options.config.advertisedUri);
+    const socket = this.listening.find((s) => s.transport === transport) ?? this.listening[0];
+    return { host: advertised.host, port: socket?.port ?? advertised.port ?? 5060 };
   }
 
   /** Requests whose final response is still to come. */

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../../functions/core/config';
+import { CONTRACT_VERSION, type RegisterRequest } from '../../../functions/core/contract';
+import type { AorRecord } from '../../../functions/core/model';
+import { createIdGenerator } from '../../../functions/core/random';
+import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
+import { StoreUnavailableError, VersionConflictError } from '../../../functions/store/errors';
+import { decideRegisterWithStore } from '../../../sip-gateway/src/decision/register-service';
+
+const config = parseConfig({ mode: 1, upstreamUri: 'sip:registrar.example.net', listen: ['udp:127.0.0.1:5060'], tokenSecret: 's' });
+const flow = { transport: 'udp' as const, remoteAddress: '192.0.2.7', remotePort: 5062, localAddress: '127.0.0.1', localPort: 5060, gatewayId: 'gw' };
+
+function register(callId: string): RegisterRequest {
+  return {
+    version: CONTRACT_VERSION,
+    requestUri: 'sip:example.com',
+    from: '<sip:alice@example.com>;tag=f1',
+    to: '<sip:alice@example.com>',
+    contacts: ['<sip:alice@192.0.2.7:5062>'],
+    expires: '60',
+    callId,
+    cseq: 1,
+    path: [],
+    supported: [],
+    hasAuthorization: false,
+    flow,
+    receivedAtMs: 1_000_000,
+  };
+}
+
+describe('Function: decideRegisterWithStore', () => {
+  let dataDir: string;
+  let store: EmbeddedBindingStore<AorRecord>;
+  let counter = 0;
+  const ids = createIdGenerator((length) => Uint8Array.from({ length }, () => (counter = (counter * 31 + 7) % 251)));
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'register-service-'));
+    store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 4 });
+  });
+
+  afterEach(() => {
+    store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('GEN-7: a relay decision is committed (pending relay recorded) before it is returned', async () => {
+    // Act
+    const decision = await decideRegisterWithStore({ config, store, ids }, register('c1'));
+
+    // Assess
+    expect(decision.kind).toBe('forward');
+    const stored = await store.get('alice@example.com');
+    expect(stored?.record.pendingRelays).toHaveLength(1);
+  });
+
+  it('GEN-5: a conflicting commit is decided again on fresh state', async () => {
+    // Prepare
+    const put = store.put.bind(store);
+    let conflicts = 1;
+    jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
+      if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
+      return put(record, expected, index);
+    });
+    const get = jest.spyOn(store, 'get');
+
+    // Act
+    const decision = await decideRegisterWithStore({ config, store, ids }, register('c1'));
+
+    // Assess
+    expect(decision.kind).toBe('forward');
+    expect(get).toHaveBeenCalledTimes(2);
+    expect((await store.get('alice@example.com'))?.record.pendingRelays).toHaveLength(1);
+  });
+
+  it('ERR-5: a store failure gives 503 with Retry-After and nothing committed', async () => {
+    // Prepare
+    jest.spyOn(store, 'put').mockRejectedValue(new StoreUnavailableError('disk full'));
+
+    // Act
+    const decision = await decideRegisterWithStore({ config, store, ids }, register('c1'));
+
+    // Assess
+    expect(decision).toMatchObject({ kind: 'reject', response: { status: 503, headers: expect.arrayContaining([['Retry-After', '30']]) } });
+    expect(jest.mocked(store.put)).toHaveBeenCalledTimes(1);
+    jest.restoreAllMocks();
+    expect(await store.get('alice@example.com')).toBeUndefined();
+  });
+});
