@@ -8,6 +8,7 @@ import type { DeregisterWorkState, TimedWorkRecord } from './timed-work-types';
 import {
   isRelayLive,
   isUpstreamContactCovered,
+  liveUpstreamRegistrations,
   refreshTargetRegistration,
   relayEndedAtMs,
   relayNamesBinding,
@@ -37,12 +38,18 @@ function newWork(
   };
 }
 
-/** One De-REGISTER per upstream contact: a second work item for a contact already queued is dropped. */
+/**
+ * One De-REGISTER per upstream contact: a second work item for a contact already queued is dropped,
+ * but its later U is kept, so DRG-3 does not give up while upstream may still hold the contact.
+ */
 function addWork(record: TimedWorkRecord, work: DeregisterWorkState): void {
-  const duplicate = record.deregisterWork.some(
+  const duplicate = record.deregisterWork.find(
     (existing) => existing.workId === work.workId || sameUri(existing.upstream.relayedContactUri, work.upstream.relayedContactUri),
   );
-  if (!duplicate) record.deregisterWork.push(work);
+  if (duplicate === undefined) record.deregisterWork.push(work);
+  else if (work.upstream.lapsesAtMs > duplicate.upstream.lapsesAtMs) {
+    duplicate.upstream = { ...duplicate.upstream, lapsesAtMs: work.upstream.lapsesAtMs };
+  }
 }
 
 /** When an ended binding ended: explicitly, at its expiry, or at U, whichever came first. */
@@ -77,12 +84,18 @@ function takeOverEndedRelays(config: CollectConfig, record: TimedWorkRecord, now
         sentAtMs: relay.createdAtMs,
         lapsesAtMs: relay.createdAtMs + contact.expiresSec * 1000,
       };
-      if (nowMs >= upstream.lapsesAtMs || isUpstreamContactCovered(record, contact.contactUri, nowMs)) return;
+      if (nowMs >= upstream.lapsesAtMs) return;
       const ids = {
         ...(contact.contactId === undefined ? {} : { contactId: contact.contactId }),
         ...(relay.incarnationId === undefined ? {} : { incarnationId: relay.incarnationId }),
       };
-      addWork(record, newWork(`orphan:${relay.relayId}:${index}`, 'orphan', upstream, endedAtMs, ids));
+      const workId = `orphan:${relay.relayId}:${index}`;
+      if (isUpstreamContactCovered(record, contact.contactUri, nowMs)) {
+        // Covered now, but upstream may hold it past the covering U: watch it (see UpstreamShadow).
+        record.upstreamShadows = [...(record.upstreamShadows ?? []), { workId, upstream, ...ids }];
+        return;
+      }
+      addWork(record, newWork(workId, 'orphan', upstream, endedAtMs, ids));
     });
   }
   record.pendingRelays = live;
@@ -123,6 +136,29 @@ function endBindings(config: CollectConfig, record: TimedWorkRecord, nowMs: numb
   });
 }
 
+/**
+ * DRG-7 for shadows: superseded once a later relay for the contact was confirmed (upstream's answer to
+ * it is newer); orphaned once no valid binding covers the contact while upstream may still hold it.
+ */
+function releaseShadows(record: TimedWorkRecord, nowMs: number): void {
+  if (record.upstreamShadows === undefined) return;
+  record.upstreamShadows = record.upstreamShadows.filter((shadow) => {
+    if (nowMs >= shadow.upstream.lapsesAtMs) return false;
+    const covering = liveUpstreamRegistrations(record, nowMs).filter(
+      (upstream) => sameUri(upstream.relayedContactUri, shadow.upstream.relayedContactUri),
+    );
+    if (covering.some((upstream) => upstream.sentAtMs >= shadow.upstream.sentAtMs)) return false;
+    if (covering.length > 0) return true;
+    const ids = {
+      ...(shadow.contactId === undefined ? {} : { contactId: shadow.contactId }),
+      ...(shadow.incarnationId === undefined ? {} : { incarnationId: shadow.incarnationId }),
+    };
+    addWork(record, newWork(shadow.workId, 'orphan', shadow.upstream, nowMs, ids));
+    return false;
+  });
+  if (record.upstreamShadows.length === 0) delete record.upstreamShadows;
+}
+
 /** DRG-3, DRG-4: queued De-REGISTERs that became pointless are dropped (unless one is on the wire). */
 function cancelMootWork(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
   record.deregisterWork = (record.deregisterWork as DeregisterWorkState[]).filter(
@@ -161,6 +197,8 @@ export function collectEndedWork(config: CollectConfig, record: TimedWorkRecord,
   takeOverEndedRelays(config, next, nowMs);
   closeIncarnation(config, next, nowMs);
   endBindings(config, next, nowMs);
+  if (config.mode === 0) delete next.upstreamShadows;
+  releaseShadows(next, nowMs);
   cancelMootWork(config, next, nowMs);
   dropMootRefreshes(next, nowMs);
   return next;

@@ -66,6 +66,14 @@ export function nextDueAtMs(config: DueConfig, record: TimedWorkRecord): number 
       if (refreshAtMs !== undefined) times.push(refreshAtMs);
     }
   }
+  for (const shadow of record.upstreamShadows ?? []) {
+    // A shadow resolves when its covering bindings end (their end times stand in) or when none is left.
+    const covered = record.bindings.some((binding) => {
+      const upstream = binding.upstream ?? (binding.incarnationId === incarnation?.id ? incarnation?.upstream : undefined);
+      return upstream !== undefined && sameUri(upstream.relayedContactUri, shadow.upstream.relayedContactUri);
+    });
+    times.push(covered ? shadow.upstream.lapsesAtMs : shadow.upstream.sentAtMs);
+  }
   for (const overlap of record.pathOverlaps ?? []) {
     // While the overlapping relay is pending its deadline stands in; once its 2xx committed, now (DRG-10).
     if (!awaitedRelayCarries(record, overlap.contactUri)) times.push(overlap.untilMs);
@@ -85,6 +93,7 @@ export function isRecordDeletable(config: Pick<MidRegistrarConfig, 'mode'>, reco
     collected.deregisterWork.length === 0 &&
     collected.incarnation === undefined &&
     (collected.refreshWork ?? []).length === 0 &&
-    (collected.pathOverlaps ?? []).length === 0
+    (collected.pathOverlaps ?? []).length === 0 &&
+    (collected.upstreamShadows ?? []).length === 0
   );
 }

@@ -9,7 +9,7 @@
  * {@link TimedWorkRecord} and the register/reply core need not know about them.
  */
 import type { HeaderField } from '../contract';
-import type { AorRecord, DeregisterWork } from '../model';
+import type { AorRecord, DeregisterWork, UpstreamRegistration } from '../model';
 
 /** One transmission of a work item that has been claimed and not yet answered. */
 export interface InFlightAttempt {
@@ -77,10 +77,25 @@ export interface PathOverlap {
   untilMs: number;
 }
 
+/**
+ * DRG-7: a relay that ended without a processed final response carried a contact that a valid binding
+ * still covered, so nothing was orphaned then; but upstream may have applied it and now hold that
+ * contact until `upstream.lapsesAtMs` (relay time + E), beyond the covering registration's U. When
+ * no valid binding covers the contact any more, it is De-REGISTERed as an orphan.
+ */
+export interface UpstreamShadow {
+  workId: string;
+  /** What the relay would have registered, addressed like an orphan (DRG-7). */
+  upstream: UpstreamRegistration;
+  contactId?: string;
+  incarnationId?: string;
+}
+
 /** The timed-work fields of an AoR record (all optional: an {@link AorRecord} is a valid value). */
 export interface TimedWorkFields {
   refreshWork?: RefreshWork[];
   pathOverlaps?: PathOverlap[];
+  upstreamShadows?: UpstreamShadow[];
 }
 
 /** An AoR record as the timed-work core reads and writes it. */

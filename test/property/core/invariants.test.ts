@@ -1,0 +1,107 @@
+/**
+ * Model-based property test of the decision core (SPEC INV-1, INV-2, GEN-3, M0/M1/M2, DRG): random
+ * sequences of REGISTERs (new device, refresh, unregister, `Contact: *`, query), upstream 2xx, 401,
+ * 403, 503, timeouts and late replies, time advances and sweeps, with 1–3 devices per AoR, in every
+ * mode and insertion mode. After every step: INV-1, INV-2, the valid bindings against a reference
+ * model, and the absorb/forward decision against that model.
+ */
+import fc from 'fast-check';
+import { InvariantViolation, MidRegistrarWorld, type RelayPlan, type Scenario, type SweepPlan, type WorldEvent } from './mid-registrar-world';
+
+const relayPlan: fc.Arbitrary<RelayPlan> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('2xx' as const), deferred: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), status: fc.constantFrom(401 as const, 403 as const, 503 as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('timeout' as const), appliedUpstream: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'transport-error' as const }) },
+);
+
+const event: fc.Arbitrary<WorldEvent> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('register' as const),
+      device: fc.nat(2),
+      expiresSec: fc.constantFrom(0, 30, 60, 120, 600, 3600),
+      newCallId: fc.integer({ min: 0, max: 6 }).map((n) => n === 0),
+      relay: relayPlan,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('query' as const), device: fc.nat(2), relay: relayPlan }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('star' as const), device: fc.nat(2), relay: relayPlan }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'deliver' as const }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 1, max: 20_000 }), fc.integer({ min: 20_000, max: 4_000_000 })) }) },
+);
+
+const sweepPlans: fc.Arbitrary<SweepPlan[]> = fc.array(
+  fc.constantFrom<SweepPlan>('2xx', '2xx', '2xx', '2xx', '503', '408', '403', 'timeout-applied', 'timeout-lost', 'challenge'),
+  { maxLength: 12 },
+);
+
+function scenarioArb(mode: 0 | 1 | 2, insertion: 'contact' | 'path'): fc.Arbitrary<Scenario> {
+  return fc.record({
+    mode: fc.constant(mode),
+    insertion: fc.constant(insertion),
+    outgoingExpiresSec: fc.constantFrom(300, 3600),
+    maxGrantSec: fc.constantFrom(60, 200, 3600),
+    withUpstreamAuth: fc.boolean(),
+    trustNewContacts: fc.boolean(),
+    absorbRequiresSameCallId: fc.boolean(),
+    devices: fc.integer({ min: 1, max: 3 }),
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  });
+}
+
+function runWorld(scenario: Scenario, plans: SweepPlan[], lags: number[], events: WorldEvent[]): void {
+  const world = new MidRegistrarWorld(scenario, plans, lags);
+  try {
+    for (const step of events) world.run(step);
+    // Let everything run out: every binding ends, every De-REGISTER is sent.
+    world.run({ kind: 'advance', ms: 8_000_000 });
+  } catch (error) {
+    if (error instanceof InvariantViolation) {
+      error.message += `\n  scenario ${JSON.stringify(scenario)}\n  last steps:\n    ${world.log.slice(-12).join('\n    ')}`;
+    }
+    throw error;
+  }
+}
+
+const cases: [0 | 1 | 2, 'contact' | 'path'][] = [
+  [0, 'contact'],
+  [1, 'contact'],
+  [1, 'path'],
+  [2, 'contact'],
+  [0, 'path'],
+];
+
+describe('decision core invariants (model-based)', () => {
+  it.each(cases)('INV-1, INV-2: mode %d with %s insertion, random REGISTER/upstream/time sequences', (mode, insertion) => {
+    // Prepare
+    const property = fc.property(
+      scenarioArb(mode, insertion),
+      sweepPlans,
+      fc.array(fc.integer({ min: 0, max: 5_000 }), { maxLength: 6 }),
+      fc.array(event, { minLength: 1, maxLength: 40 }),
+      (scenario, plans, lags, events) => runWorld(scenario, plans, lags, events),
+    );
+
+    // Act
+    const run = () => fc.assert(property, { numRuns: Number(process.env.INV_RUNS ?? 150) });
+
+    // Assess
+    expect(run).not.toThrow();
+  });
+
+  it('INV-2: all De-REGISTERs answered 2xx leave upstream empty once every binding ended', () => {
+    // Prepare
+    const scenario: Scenario = { mode: 1, insertion: 'contact', outgoingExpiresSec: 3600, maxGrantSec: 3600, withUpstreamAuth: false, trustNewContacts: false, absorbRequiresSameCallId: true, devices: 3, seed: 42 };
+    const world = new MidRegistrarWorld(scenario, ['2xx'], [0]);
+    const register = (device: number): WorldEvent => ({ kind: 'register', device, expiresSec: 60, newCallId: false, relay: { kind: '2xx', deferred: false } });
+
+    // Act
+    [register(0), register(1), register(2), { kind: 'advance', ms: 50_000 } as WorldEvent, register(1), { kind: 'advance', ms: 200_000 } as WorldEvent].forEach((step) => world.run(step));
+
+    // Assess
+    expect(world.upstream.valid(world.nowMs)).toEqual([]);
+    expect(world.record).toBeUndefined();
+  });
+});
