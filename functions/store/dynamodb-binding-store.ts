@@ -243,6 +243,7 @@ export class DynamoDbBindingStore<R extends { aor: string }> implements BindingS
 
   async findDue(shard: number, nowMs: number, limit: number): Promise<string[]> {
     const aors: string[] = [];
+    if (limit < 1) return aors;
     let startKey: Record<string, unknown> | undefined;
     do {
       const exclusiveStartKey = startKey;
