@@ -380,7 +380,7 @@ export class RequestRouter {
 
   private isLoop(request: SipMessage): boolean {
     const hash = this.loopHash(request);
-    return request.vias().slice(1).some((via) => this.isOurVia(via.host, via.port) && (via.branch ?? '').startsWith(`${MAGIC_COOKIE}${hash}.`));
+    return request.vias().some((via) => this.isOurVia(via.host, via.port) && (via.branch ?? '').startsWith(`${MAGIC_COOKIE}${hash}.`));
   }
 
   private isOurVia(host: string, port: number | undefined): boolean {
