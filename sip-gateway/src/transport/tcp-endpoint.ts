@@ -262,15 +262,14 @@ export class TcpEndpoint<E> {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.connections.touch(id, this.options.nowMs());
-      let events: E[];
+      // SPEC ERR-3: a failure while handling one connection's bytes ends that connection only.
       try {
-        events = entry.socket.framer.push(chunk);
+        const events = entry.socket.framer.push(chunk);
+        if (events.length > 0) this.options.onEvents(events, flow);
       } catch (error) {
         this.options.onError(error as Error);
         socket.destroy();
-        return;
       }
-      if (events.length > 0) this.options.onEvents(events, flow);
     });
     // Errors (ECONNRESET …) end the connection; 'close' follows and cleans up.
     socket.on('error', () => undefined);

@@ -297,20 +297,21 @@ export class TransportLayer<M> {
 
   private accept(message: M, flow: Flow): void {
     const codec = this.options.codec;
-    this.options.metrics?.increment(TRANSPORT_METRICS.received);
-    if (codec.isRequest(message)) {
-      const topVia = codec.topVia(message);
-      if (topVia === undefined) {
-        this.drop('request without Via', flow);
-        return;
-      }
-      try {
+    try {
+      if (codec.isRequest(message)) {
+        const topVia = codec.topVia(message);
+        if (topVia === undefined) {
+          this.drop('request without Via', flow);
+          return;
+        }
         codec.setTopVia(message, stampTopVia(topVia, flow.remoteAddress, flow.remotePort));
-      } catch (error) {
-        this.rejectMalformed(error, flow);
-        return;
       }
+    } catch (error) {
+      // A Via list that splits badly (e.g. an unbalanced quote in a lower Via) is still bad input.
+      this.rejectMalformed(error, flow);
+      return;
     }
+    this.options.metrics?.increment(TRANSPORT_METRICS.received);
     for (const handler of this.handlers) {
       try {
         handler(message, flow);

@@ -29,13 +29,18 @@ export class UdpEndpoint {
         const address = socket.address();
         const endpoint = new UdpEndpoint(socket, address.address, address.port);
         socket.on('message', (datagram, remote) => {
-          onDatagram(datagram, {
-            transport: 'udp',
-            localAddress: endpoint.localAddress,
-            localPort: endpoint.localPort,
-            remoteAddress: remote.address,
-            remotePort: remote.port,
-          });
+          // SPEC ERR-3: whatever a datagram does to the layer above, the socket keeps receiving.
+          try {
+            onDatagram(datagram, {
+              transport: 'udp',
+              localAddress: endpoint.localAddress,
+              localPort: endpoint.localPort,
+              remoteAddress: remote.address,
+              remotePort: remote.port,
+            });
+          } catch (error) {
+            onError(error as Error);
+          }
         });
         resolve(endpoint);
       });
