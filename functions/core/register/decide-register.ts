@@ -24,7 +24,6 @@ import { REGISTRAR_ERRORS, type RegistrarErrorRow, registrarErrorResponse } from
 import {
   type AorRecord,
   type Binding,
-  type DeregisterWork,
   type Incarnation,
   type PendingRelay,
   type RelayKind,
@@ -37,6 +36,7 @@ import {
   validBindings,
 } from '../model';
 import type { IdGenerator } from '../random';
+import { collectEndedWork } from '../timed-work/collect-ended-work';
 import { type SipUri, parseUri, urisEqual } from '../../../sip-gateway/src/sip/uri';
 import { bindingListHeaders, pathEchoHeaders, shouldEchoPath } from './binding-list';
 import { type CheckedContact, type CheckedRegister, checkRegister } from './check-register';
@@ -416,37 +416,16 @@ function safeParse(text: string): SipUri | undefined {
 
 /**
  * Mode 2 (M2-1): the incarnation a relay is for: the open one, else a new one with a random id. The
- * closed one it replaces keeps its De-REGISTER (DRG-2) as work when upstream still holds it.
+ * closed one it replaces is first handed to the timed work (`collectEndedWork`), so its De-REGISTER
+ * (DRG-2) is queued exactly as the sweep would have queued it and never forgotten (INV-2).
  */
 function incarnationForRelay(s: Situation, taken: Set<string>, fresh: string[]): { record: AorRecord; incarnationId: string } {
   const current = s.record.incarnation;
   if (current !== undefined && isIncarnationOpen(s.record, s.nowMs)) return { record: s.record, incarnationId: current.id };
   const id = freshId(s.ids, taken);
   fresh.push(id);
-  let deregisterWork = s.record.deregisterWork;
-  const upstream = current?.upstream;
-  if (current !== undefined && upstream !== undefined && s.nowMs < upstream.lapsesAtMs &&
-      !deregisterWork.some((w) => w.incarnationId === current.id)) {
-    const closedAtMs = Math.min(
-      s.nowMs,
-      Math.max(current.createdAtMs, ...s.record.bindings
-        .filter((b) => b.incarnationId === current.id)
-        .map((b) => Math.min(b.expiresAtMs, b.endedAtMs ?? b.expiresAtMs, upstream.lapsesAtMs))),
-    );
-    const work: DeregisterWork = {
-      workId: s.ids.randomId(),
-      cause: 'incarnation-closed',
-      upstream,
-      dueAtMs: closedAtMs,
-      attempts: 0,
-      nextAttemptAtMs: closedAtMs,
-      incarnationId: current.id,
-    };
-    deregisterWork = [...deregisterWork, work];
-  }
-  // Bindings of the closed incarnation have ended (GEN-3); their De-REGISTER is the incarnation's.
-  const bindings = current === undefined ? s.record.bindings : s.record.bindings.filter((b) => b.incarnationId !== current.id);
-  return { record: { ...s.record, bindings, deregisterWork, incarnation: { id, createdAtMs: s.nowMs } }, incarnationId: id };
+  const collected = current === undefined ? s.record : collectEndedWork(s.config, s.record, s.nowMs);
+  return { record: { ...collected, incarnation: { id, createdAtMs: s.nowMs } }, incarnationId: id };
 }
 
 /**

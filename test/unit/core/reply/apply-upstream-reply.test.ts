@@ -244,6 +244,19 @@ describe('applyUpstreamReply', () => {
       ]);
     });
 
+    it('#1845/#2680 regression (RPL-7): the mode 2 UA response loses upstream\'s Expires and lists the real bindings', () => {
+      // Act
+      const { reply } = relayThen(mode2, undefined, registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60'], receivedAtMs: 1_000 }), (r) =>
+        ({ ...upstreamOk(r, 3600, { sentAtMs: 1_000, receivedAtMs: 1_040 }), expires: '3600' }));
+
+      // Assess
+      expect(reply.decision).toEqual({
+        kind: 'rewrite',
+        removeHeaders: ['Contact', 'Expires', 'Path'],
+        addHeaders: [['Contact', '<sip:alice@192.0.2.7:5062>;expires=60']],
+      });
+    });
+
     it('RPL-6: a 2xx without our aggregated contact ends all bindings of the incarnation, no De-REGISTER', () => {
       // Prepare
       const record = testRecord({
