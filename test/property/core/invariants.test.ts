@@ -104,4 +104,70 @@ describe('decision core invariants (model-based)', () => {
     expect(world.upstream.valid(world.nowMs)).toEqual([]);
     expect(world.record).toBeUndefined();
   });
+
+  describe('regressions', () => {
+    const base: Scenario = { mode: 1, insertion: 'contact', outgoingExpiresSec: 3600, maxGrantSec: 3600, withUpstreamAuth: false, trustNewContacts: false, absorbRequiresSameCallId: false, devices: 2, seed: 1 };
+    const ok = (deferred: boolean): RelayPlan => ({ kind: '2xx', deferred });
+
+    it('DRG-7: a timed-out refresh relay that upstream applied is De-REGISTERed once the covered incarnation lapses', () => {
+      // Prepare
+      const scenario: Scenario = { ...base, mode: 2, devices: 1 };
+      const events: WorldEvent[] = [
+        { kind: 'register', device: 0, expiresSec: 3600, newCallId: true, relay: ok(false) },
+        { kind: 'advance', ms: 1_820_201 },
+        { kind: 'register', device: 0, expiresSec: 3600, newCallId: true, relay: { kind: 'timeout', appliedUpstream: true } },
+        { kind: 'advance', ms: 1_814_760 },
+      ];
+
+      // Act
+      const run = () => runWorld(scenario, [], [], events);
+
+      // Assess
+      expect(run).not.toThrow();
+    });
+
+    // Known issue for the reply core (RPL-8): a star's 2xx committed after the 2xx of a relay that
+    // upstream processed after the star ends that newer binding too, without De-REGISTER, so upstream
+    // keeps it (INV-2). Fix idea: the star ends only bindings confirmed by relays sent before it.
+    it.failing('KNOWN ISSUE RPL-8/INV-2: a late star 2xx ends a binding registered after the star', () => {
+      // Prepare
+      const scenario: Scenario = { ...base, insertion: 'path' };
+      const world = new MidRegistrarWorld(scenario, [], [], false);
+      const events: WorldEvent[] = [
+        { kind: 'star', device: 1, relay: ok(true) },
+        { kind: 'register', device: 0, expiresSec: 120, newCallId: true, relay: ok(false) },
+        { kind: 'register', device: 1, expiresSec: 600, newCallId: true, relay: ok(false) },
+        { kind: 'advance', ms: 8_000_000 },
+      ];
+
+      // Act
+      const run = () => events.forEach((step) => world.run(step));
+
+      // Assess
+      expect(run).not.toThrow();
+    });
+
+    // Known issue for the register core (FWD-8, mode 2): while a first relay of a new incarnation is
+    // pending, a REGISTER with expires=0 for a contact without binding is relayed with E = 0 for the
+    // aggregated contact ("the AoR keeps no valid binding"), removing upstream what the first relay just
+    // registered; the first relay's 2xx then commits a binding upstream no longer holds (INV-1).
+    // Fix idea: count the bindings a live relay of the open incarnation adds as kept (E = O).
+    it.failing('KNOWN ISSUE FWD-8/INV-1: mode 2 removal relayed while the incarnation\'s first relay is pending', () => {
+      // Prepare
+      const scenario: Scenario = { ...base, mode: 2 };
+      const world = new MidRegistrarWorld(scenario, [], [], false);
+      const events: WorldEvent[] = [
+        { kind: 'register', device: 1, expiresSec: 3600, newCallId: true, relay: ok(true) },
+        { kind: 'register', device: 0, expiresSec: 0, newCallId: true, relay: ok(false) },
+        { kind: 'deliver' },
+        { kind: 'advance', ms: 60_000 },
+      ];
+
+      // Act
+      const run = () => events.forEach((step) => world.run(step));
+
+      // Assess
+      expect(run).not.toThrow();
+    });
+  });
 });
