@@ -75,7 +75,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('is live: an unacknowledged finding fails the check', () => {
     // Prepare
-    const stack = new Stack(new App(), 'Plain');
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Plain');
     new sqs.Queue(stack, 'Queue');
     // Act
     const plain = new AwsSolutionsChecks().validateScope(stack);
