@@ -4,12 +4,12 @@
  * and metrics live at module scope and are reused.
  */
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AorRecord } from '../core/model';
 import { createIdGenerator } from '../core/random';
 import { DynamoDbBindingStore } from '../store/dynamodb-binding-store';
+import { createDynamoDbClient } from './dynamodb-client';
 import { readHandlerEnv } from './handler-env';
 import { createRegisterHandler } from './register-handler';
 
@@ -17,7 +17,7 @@ const env = readHandlerEnv(process.env);
 const logger = new Logger();
 const metrics = new Metrics();
 const store = new DynamoDbBindingStore<AorRecord>({
-  client: new DynamoDBClient({}),
+  client: createDynamoDbClient(),
   tableName: env.tableName,
   shardCount: env.config.shardCount,
 });
