@@ -75,6 +75,17 @@ export function skipLws(s: string, i: number): number {
   return i;
 }
 
+/** True when `a` equals `lower` ignoring ASCII case; `lower` must already be lower-case. No allocation. */
+export function equalsLower(a: string, lower: string): boolean {
+  if (a.length !== lower.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let c = a.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** `s` without leading and trailing LWS. */
 export function trimLws(s: string): string {
   let a = 0;

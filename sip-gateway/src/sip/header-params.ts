@@ -1,7 +1,7 @@
 /**
  * Header parameters (RFC 3261 §25.1 generic-param), shared by name-addr, Via and other headers.
  */
-import { GEN_VALUE, TOKEN, endOfQuoted, inTable, skipLws, unquote } from './chars';
+import { GEN_VALUE, TOKEN, endOfQuoted, equalsLower, inTable, skipLws, unquote } from './chars';
 import { SipParseError } from './errors';
 
 /** A header parameter in wire order; `value` is kept as on the wire (a quoted-string keeps its quotes). */
@@ -60,7 +60,7 @@ export function formatHeaderParams(params: readonly HeaderParam[]): string {
 export function findParam(params: readonly HeaderParam[], name: string): string | null | undefined {
   const lower = name.toLowerCase();
   for (const p of params) {
-    if (p.name.length === lower.length && p.name.toLowerCase() === lower) return p.value ?? null;
+    if (equalsLower(p.name, lower)) return p.value ?? null;
   }
   return undefined;
 }

@@ -9,7 +9,7 @@
  * parsed on first access and cached. Serialization copies untouched header lines byte for byte.
  */
 import { isAscii } from 'node:buffer';
-import { isToken, parseDeltaSeconds, parseDigits, trimLws } from './chars';
+import { isLws, isToken, parseDeltaSeconds, parseDigits, trimLws } from './chars';
 import { type ContactList, parseContacts } from './contact';
 import { SipParseError, type SipParseErrorCode, type SipResponseContext } from './errors';
 import { canonicalHeaderName, commonHeaderAt, headerKey, isListHeader } from './header-names';
@@ -252,9 +252,13 @@ export class SipMessage {
 
   private fieldValue(f: HeaderField): string {
     if (f.value !== undefined) return f.value;
-    let v = this.text.slice(f.valueStart, f.end);
-    if (f.folded) v = trimLws(v.replace(FOLD, ' '));
-    else v = trimLws(v);
+    const text = this.text;
+    let a = f.valueStart;
+    let b = f.end;
+    while (a < b && isLws(text.charCodeAt(a))) a++;
+    while (b > a && isLws(text.charCodeAt(b - 1))) b--;
+    let v = text.slice(a, b);
+    if (f.folded) v = v.replace(FOLD, ' ');
     if (this.highBytes && HIGH_BYTES.test(v)) v = Buffer.from(v, 'latin1').toString('utf8');
     f.value = v;
     return v;
@@ -466,7 +470,10 @@ export class SipMessage {
     const c = this.slots();
     if (c.contacts !== undefined) return c.contacts;
     try {
-      return (c.contacts = parseContacts(this.headerValues('contact')));
+      // parseContacts splits list values itself, so hand it the unsplit field values.
+      const values: string[] = [];
+      for (const f of this.fields) if (f.key === 'contact') values.push(this.fieldValue(f));
+      return (c.contacts = parseContacts(values));
     } catch (err) {
       throw this.badHeader('Contact', err);
     }

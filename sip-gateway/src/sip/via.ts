@@ -28,6 +28,14 @@ function fail(why: string): SipParseError {
   return new SipParseError(`Bad Via header: ${why}`, { code: 'bad-header', header: 'Via' });
 }
 
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
+
+/** The upper-case transport of `text[start, end)`, reusing a constant for the usual ones. */
+function knownTransport(text: string, start: number, end: number): string {
+  for (const t of TRANSPORTS) if (end - start === t.length && text.startsWith(t, start)) return t;
+  return text.slice(start, end).toUpperCase();
+}
+
 function readToken(text: string, i: number): number {
   while (i < text.length && inTable(TOKEN, text.charCodeAt(i))) i++;
   return i;
@@ -45,18 +53,35 @@ function readToken(text: string, i: number): number {
  */
 export function parseVia(text: string): Via {
   let i = skipLws(text, 0);
-  const parts: string[] = [];
-  for (let k = 0; k < 3; k++) {
-    if (k > 0) {
-      if (text.charCodeAt(i) !== 47) throw fail('sent-protocol');
-      i = skipLws(text, i + 1);
+  let protocol: string | undefined;
+  let transport = '';
+  if (text.startsWith('SIP/2.0/', i)) {
+    // Nearly every Via: sent-protocol written without LWS, so no pieces need joining.
+    const s = i + 8;
+    const e = readToken(text, s);
+    if (e > s) {
+      protocol = 'SIP/2.0';
+      transport = knownTransport(text, s, e);
+      i = e;
     }
-    const s = i;
-    i = readToken(text, i);
-    if (i === s) throw fail('sent-protocol');
-    parts.push(text.slice(s, i));
-    i = skipLws(text, i);
   }
+  if (protocol === undefined) {
+    const parts: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      if (k > 0) {
+        if (text.charCodeAt(i) !== 47) throw fail('sent-protocol');
+        i = skipLws(text, i + 1);
+      }
+      const s = i;
+      i = readToken(text, i);
+      if (i === s) throw fail('sent-protocol');
+      parts.push(text.slice(s, i));
+      i = skipLws(text, i);
+    }
+    protocol = parts[0] + '/' + parts[1];
+    transport = parts[2].toUpperCase();
+  }
+  i = skipLws(text, i);
   const hs = i;
   let host: string;
   if (text.charCodeAt(i) === 91) {
@@ -73,7 +98,7 @@ export function parseVia(text: string): Via {
     host = text.slice(hs, i);
   }
   if (host.length === 0) throw fail('sent-by host');
-  const via: Via = { protocol: parts[0] + '/' + parts[1], transport: parts[2].toUpperCase(), host, params: [] };
+  const via: Via = { protocol, transport, host, params: [] };
   i = skipLws(text, i);
   if (text.charCodeAt(i) === 58) {
     i = skipLws(text, i + 1);

@@ -49,3 +49,17 @@ describe('Module: via', () => {
     });
   });
 });
+
+describe('Function: parseVia (sent-protocol forms)', () => {
+  it.each([
+    ['SIP/2.0/ UDP h', 'SIP/2.0', 'UDP'],
+    ['sip/2.0/udp h', 'sip/2.0', 'UDP'],
+    ['SIP/2.0/Tls h', 'SIP/2.0', 'TLS'],
+    ['SIP/2.0/WSS h', 'SIP/2.0', 'WSS'],
+  ])('reads %j', (text, protocol, transport) => {
+    // Act
+    const via = parseVia(text);
+    // Assess
+    expect([via.protocol, via.transport, via.host]).toEqual([protocol, transport, 'h']);
+  });
+});
