@@ -1,6 +1,7 @@
 /**
  * Flows: how a message came in, and how to reach a peer again (SPEC §1 "flow", PTH-2, PTH-3).
  */
+import { TransportError } from './errors';
 
 /** Transport protocols the gateway speaks. */
 export type TransportProtocol = 'udp' | 'tcp' | 'tls';
@@ -34,7 +35,7 @@ export interface ListenSpec {
 }
 
 /** A `listen` entry that is not `udp|tcp|tls:host:port`. */
-export class ListenSpecError extends Error {
+export class ListenSpecError extends TransportError {
   constructor(message: string) {
     super(message);
     this.name = 'ListenSpecError';

@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger';
 import type { MetricsRegistry } from '../observability/metrics-registry';
 import { TransportSendError } from './errors';
 import { FloodLimiter, type FloodLimiterOptions } from './flood-limiter';
-import { isReliable, parseListenSpec, type Destination, type Flow, type ListenSpec } from './flow';
+import { isReliable, ListenSpecError, parseListenSpec, type Destination, type Flow, type ListenSpec } from './flow';
 import { buildStatelessErrorResponse } from './stateless-error-response';
 import { TcpEndpoint, type StreamFramerPort, type TlsSettings } from './tcp-endpoint';
 import { UdpEndpoint } from './udp-endpoint';
@@ -93,7 +93,7 @@ function isOnlyWhitespace(datagram: Buffer): boolean {
  * @example
  * const transport = new TransportLayer({ codec: sipTransportCodec, limits: DEFAULT_SIP_LIMITS, logger, metrics });
  * await transport.listen(['udp:127.0.0.1:5060', 'tcp:127.0.0.1:5060']);
- * transport.onMessage((message, flow) => transactions.receive(message, flow));
+ * transport.onMessage((message, flow) => transactions.receiveRequest(message, flow, flow.transport !== 'udp'));
  * await transport.sendResponse(response, requestFlow);
  */
 export class TransportLayer<M> {
@@ -125,7 +125,7 @@ export class TransportLayer<M> {
         bound.push({ transport: 'udp', host: endpoint.localAddress, port: endpoint.localPort });
       } else {
         if (spec.transport === 'tls' && !this.options.tls) {
-          throw new TransportSendError(`listen spec "${text}": tls needs a key and certificate (option tls)`);
+          throw new ListenSpecError(`listen spec "${text}": tls needs a key and certificate (option tls)`);
         }
         const endpoint = await TcpEndpoint.listen<InboundEvent<M>>({
           transport: spec.transport,
@@ -274,15 +274,20 @@ export class TransportLayer<M> {
 
   private receiveStreamEvents(events: Array<InboundEvent<M>>, flow: Flow): void {
     for (const event of events) {
+      const nowMs = this.nowMs();
       if (event.kind === 'keepalive-ping') {
+        // Pings count against the connection only: a device behind a shared NAT address must not
+        // lose messages because its neighbours keep their flows alive.
+        if (!this.perConnection.allow(flow.connectionId ?? '', nowMs)) {
+          this.options.metrics?.increment(TRANSPORT_METRICS.floodLimited);
+          continue;
+        }
         // RFC 5626 §3.5.1: answer a double-CRLF ping with a single CRLF pong (SPEC PTH-4).
         this.options.metrics?.increment(TRANSPORT_METRICS.keepalives);
         this.send(CRLF, flow).catch((error: unknown) => this.reportSendError(error, flow));
         continue;
       }
-      const nowMs = this.nowMs();
-      const connectionKey = flow.connectionId ?? '';
-      if (!this.perSource.allow(flow.remoteAddress, nowMs) || !this.perConnection.allow(connectionKey, nowMs)) {
+      if (!this.perSource.allow(flow.remoteAddress, nowMs) || !this.perConnection.allow(flow.connectionId ?? '', nowMs)) {
         this.options.metrics?.increment(TRANSPORT_METRICS.floodLimited);
         continue;
       }
