@@ -171,18 +171,26 @@ export class Gateway {
   }
 
   /**
-   * Sends a request of the mid-registrar's own (De-REGISTER, proactive refresh) in a client transaction
-   * from the listening socket of its transport, as FWD-9 wants: the local mode lends this to the sweep.
+   * The gateway's sockets lent to the mid-registrar's own requests (De-REGISTERs, proactive refreshes),
+   * so they leave from `advertisedUri` (FWD-9): the local sweep's upstream channel.
    */
-  sendOwnRequest(request: SipMessage, target: Destination, callbacks: ClientTransactionCallbacks<SipMessage, SipTarget>): void {
-    this.sendTracked(request, target, target.transport !== 'udp', callbacks);
-  }
-
-  /** The sent-by of requests leaving on `transport`: the advertised host and that listener's port (FWD-9). */
-  sentBy(transport: TransportProtocol): { host: string; port: number } {
+  upstreamChannel(): {
+    sentBy(transport: TransportProtocol): { host: string; port: number };
+    sendRequest(request: SipMessage, target: Destination, callbacks: ClientTransactionCallbacks<SipMessage, Destination>): void;
+    close(): Promise<void>;
+  } {
     const advertised = parseUri(this.options.config.advertisedUri);
-    const socket = this.listening.find((s) => s.transport === transport) ?? this.listening[0];
-    return { host: advertised.host, port: socket?.port ?? advertised.port ?? 5060 };
+    return {
+      sentBy: (transport) => {
+        const socket = this.listening.find((s) => s.transport === transport) ?? this.listening[0];
+        return { host: advertised.host, port: socket?.port ?? advertised.port ?? 5060 };
+      },
+      sendRequest: (request, target, callbacks) => {
+        this.sendTracked(request, target, target.transport !== 'udp', callbacks as ClientTransactionCallbacks<SipMessage, SipTarget>);
+      },
+      // Lent sockets close with the gateway.
+      close: () => Promise.resolve(),
+    };
   }
 
   /** Requests whose final response is still to come. */

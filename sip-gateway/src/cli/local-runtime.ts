@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { MidRegistrarConfig } from '../../../functions/core/config';
 import type { AorRecord } from '../../../functions/core/model';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
+import { createLocalSweep, type LocalSweep } from '../../../functions/handlers/sweep-local';
 import { InProcessDecisionInvoker } from '../decision/in-process-decision-invoker';
 import { createLocalDecisionServices } from '../decision/local-decision-services';
 import { Gateway } from '../gateway';
@@ -15,17 +16,12 @@ import { startHealthServer, type HealthServer } from '../health/health-server';
 import { createLogger, type Logger } from '../observability/logger';
 import { MetricsRegistry } from '../observability/metrics-registry';
 
-/** Timed work (DRG sweep) run by the ticker with the time it runs at. */
-export type TimedWorkRunner = (nowMs: number) => Promise<void>;
-
 /** Options of {@link openLocalRuntime}. */
 export interface LocalRuntimeOptions {
   gatewayId: string;
   /** Default: a JSON-lines logger on stderr (stdout carries only the status line). */
   logger?: Logger;
-  /** The sweep of due timed work; called every {@link tickIntervalMs} when given. */
-  timedWork?: TimedWorkRunner;
-  /** Default 1000 ms: well inside `deregisterBound` (DRG-4). */
+  /** Period of the timed-work sweep; default 1000 ms, well inside `deregisterBound` (DRG-4). */
   tickIntervalMs?: number;
 }
 
@@ -64,6 +60,7 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
   const store = EmbeddedBindingStore.open<AorRecord>({ dataDir: config.dataDir, shardCount: config.shardCount });
   let gateway: Gateway | undefined;
   let health: HealthServer | undefined;
+  let sweep: LocalSweep | undefined;
   try {
     const invoker = new InProcessDecisionInvoker({
       services: createLocalDecisionServices(config, store),
@@ -78,13 +75,15 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
       port: config.healthPort,
       status: () => ({ ready: !running.isDraining, details: { mode: config.mode, inFlight: running.inFlight } }),
     });
+    sweep = await createLocalSweep({ config, store, logger, metrics, channel: gateway.upstreamChannel() });
   } catch (error) {
+    await health?.close();
     await gateway?.close();
     store.close();
     throw error;
   }
-  const ticker = startTicker(options, logger);
-  const started = { gateway, health };
+  const started = { gateway, health, sweep };
+  const ticker = startTicker((nowMs) => started.sweep.timedWork(nowMs), options.tickIntervalMs ?? 1_000, logger);
   return {
     config,
     ...started,
@@ -93,7 +92,8 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
       `upstream=${config.upstreamUri} advertised=${config.advertisedUri} health=http://${config.listen[0]?.host ?? '0.0.0.0'}:${started.health.port}/health`,
     async stop(drainTimeoutMs) {
       await started.gateway.drain(drainTimeoutMs);
-      clearInterval(ticker);
+      await ticker.stop();
+      await started.sweep.close();
       await started.gateway.close();
       await started.health.close();
       store.close();
@@ -101,17 +101,26 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
   };
 }
 
+/** A running ticker. */
+interface Ticker {
+  /** Stops ticking and resolves once the run in progress, if any, has finished. */
+  stop(): Promise<void>;
+}
+
 /** GEN-1: the in-process twin of EventBridge Scheduler; one run at a time, never overlapping. */
-function startTicker(options: LocalRuntimeOptions, logger: Logger): NodeJS.Timeout {
-  let running = false;
+function startTicker(timedWork: (nowMs: number) => Promise<void>, intervalMs: number, logger: Logger): Ticker {
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (options.timedWork === undefined || running) return;
-    running = true;
-    options
-      .timedWork(Date.now())
+    if (running !== undefined) return;
+    running = timedWork(Date.now())
       .catch((error: unknown) => logger.error({ err: error }, 'timed work failed'))
-      .finally(() => (running = false));
-  }, options.tickIntervalMs ?? 1_000);
+      .finally(() => (running = undefined));
+  }, intervalMs);
   timer.unref();
-  return timer;
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
