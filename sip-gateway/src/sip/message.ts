@@ -566,10 +566,12 @@ export class SipMessage {
   }
 
   /**
-   * What a stateless response needs (RFC 3261 §8.2.6), when Via, From, To, Call-ID and CSeq are present
-   * and readable enough (SPEC ERR-3); undefined otherwise.
+   * What a stateless response needs (RFC 3261 §8.2.6), when this is a request whose Via, From, To,
+   * Call-ID and CSeq are present and readable enough (SPEC ERR-3); undefined otherwise.
    */
   responseContext(): SipResponseContext | undefined {
+    // A response is never answered (RFC 3261 §8.1.3.3 discards a malformed one).
+    if (!this.start.isRequest) return undefined;
     const c = this.slots();
     if (c.ctx !== undefined) return c.ctx ?? undefined;
     const from = this.header('from');
@@ -863,6 +865,8 @@ function hasDuplicate(fields: readonly HeaderField[], key: string): boolean {
  */
 function salvageResponseContext(buf: Buffer, limits: SipLimits): SipResponseContext | undefined {
   const text = buf.toString('latin1', 0, Math.min(buf.length, limits.maxMessageBytes));
+  // Responses are never answered (RFC 3261 §8.1.3.3), whatever their state.
+  if (/^[\r\n]*SIP\//i.test(text)) return undefined;
   const found = new Map<string, string[]>();
   let pos = 0;
   let lines = 0;

@@ -385,3 +385,39 @@ describe('Module: message', () => {
     });
   });
 });
+
+describe('Responses are never answerable (RFC 3261 §8.1.3.3)', () => {
+  it.each([
+    ['a bad status line', 'SIP/2.0 99 Odd'],
+    ['an unsupported version', 'SIP/3.0 200 OK'],
+  ])('ERR-3: %s in a response carries no response context', (_what, statusLine) => {
+    // Prepare
+    const raw = Buffer.from([statusLine, 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:a@x>;tag=1', 'To: <sip:a@x>', 'Call-ID: c', 'CSeq: 1 INVITE', '', ''].join('\r\n'));
+    // Act
+    let error: unknown;
+    try {
+      parseMessage(raw);
+    } catch (err) {
+      error = err;
+    }
+    // Assess
+    expect(error).toBeInstanceOf(SipParseError);
+    expect((error as SipParseError).answerable).toBe(false);
+  });
+
+  it('ERR-3: a response with a bad CSeq is rejected without context', () => {
+    // Prepare
+    const m = parseMessage(Buffer.from(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:a@x>;tag=1', 'To: <sip:a@x>', 'Call-ID: c', 'CSeq: x INVITE', '', ''].join('\r\n')));
+    // Act
+    let error: unknown;
+    try {
+      m.validate();
+    } catch (err) {
+      error = err;
+    }
+    // Assess
+    expect((error as SipParseError).reason).toBe('Bad CSeq header');
+    expect((error as SipParseError).answerable).toBe(false);
+    expect(m.responseContext()).toBeUndefined();
+  });
+});
