@@ -4,7 +4,7 @@
  * Record-Route. One instance per call, on its own port and temp directory, in the foreground.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocatePort } from './ports';
@@ -59,6 +59,20 @@ export interface KamailioInstance {
   stop(): Promise<void>;
 }
 
+/** Where Debian installs Kamailio modules, per architecture. */
+const MODULE_DIR_CANDIDATES = [
+  '/usr/lib/x86_64-linux-gnu/kamailio/modules',
+  '/usr/lib/aarch64-linux-gnu/kamailio/modules',
+  '/usr/lib/kamailio/modules',
+  '/usr/local/lib64/kamailio/modules',
+];
+
+function findModulesDir(): string {
+  const found = MODULE_DIR_CANDIDATES.find((dir) => existsSync(join(dir, 'registrar.so')));
+  if (!found) throw new Error(`Kamailio modules not found in ${MODULE_DIR_CANDIDATES.join(', ')} (apt-get install kamailio)`);
+  return found;
+}
+
 function escapeCfgString(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
@@ -100,6 +114,7 @@ export function renderKamailioConfig(values: {
     TRUSTED_CONDITION: trustedCondition(values.trustedSources),
     MAX_EXPIRES: String(values.maxExpiresSec),
     DEBUG_LEVEL: String(values.debugLevel),
+    MODULES_DIR: findModulesDir(),
   };
   return readFileSync(TEMPLATE, 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
     const value = replacements[name];

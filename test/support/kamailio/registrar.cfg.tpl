@@ -14,7 +14,7 @@ listen=udp:{{HOST}}:{{PORT}}
 listen=tcp:{{HOST}}:{{PORT}}
 alias="{{DOMAIN}}"
 tcp_connection_lifetime=3605
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="{{MODULES_DIR}}"
 
 loadmodule "tm.so"
 loadmodule "sl.so"
