@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { InvariantViolation, MidRegistrarWorld, type RelayPlan, type Scenario, type SweepPlan, type WorldEvent } from './mid-registrar-world';
 
 const relayPlan: fc.Arbitrary<RelayPlan> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('2xx' as const), deferred: fc.boolean() }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant('2xx' as const), deferred: fc.boolean(), slow: fc.integer({ min: 0, max: 4 }).map((n) => n === 0) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), status: fc.constantFrom(401 as const, 403 as const, 503 as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('timeout' as const), appliedUpstream: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'transport-error' as const }) },
@@ -42,7 +42,7 @@ function scenarioArb(mode: 0 | 1 | 2, insertion: 'contact' | 'path'): fc.Arbitra
     mode: fc.constant(mode),
     insertion: fc.constant(insertion),
     outgoingExpiresSec: fc.constantFrom(300, 3600),
-    maxGrantSec: fc.constantFrom(60, 200, 3600),
+    maxGrantSec: fc.constantFrom(60, 100, 200, 3600),
     withUpstreamAuth: fc.boolean(),
     trustNewContacts: fc.boolean(),
     absorbRequiresSameCallId: fc.boolean(),
@@ -51,12 +51,15 @@ function scenarioArb(mode: 0 | 1 | 2, insertion: 'contact' | 'path'): fc.Arbitra
   });
 }
 
-function runWorld(scenario: Scenario, plans: SweepPlan[], lags: number[], events: WorldEvent[]): void {
+type Stats = MidRegistrarWorld['stats'];
+
+function runWorld(scenario: Scenario, plans: SweepPlan[], lags: number[], events: WorldEvent[], totals?: Stats): void {
   const world = new MidRegistrarWorld(scenario, plans, lags);
   try {
     for (const step of events) world.run(step);
     // Let everything run out: every binding ends, every De-REGISTER is sent.
     world.run({ kind: 'advance', ms: 8_000_000 });
+    if (totals !== undefined) for (const key of Object.keys(totals) as (keyof Stats)[]) totals[key] += world.stats[key];
   } catch (error) {
     if (error instanceof InvariantViolation) {
       error.message += `\n  scenario ${JSON.stringify(scenario)}\n  last steps:\n    ${world.log.slice(-12).join('\n    ')}`;
@@ -76,12 +79,13 @@ const cases: [0 | 1 | 2, 'contact' | 'path'][] = [
 describe('decision core invariants (model-based)', () => {
   it.each(cases)('INV-1, INV-2: mode %d with %s insertion, random REGISTER/upstream/time sequences', (mode, insertion) => {
     // Prepare
+    const totals: Stats = { absorb: 0, forward: 0, deregister: 0, refresh: 0, orphan: 0, challenge: 0, finalFailure: 0 };
     const property = fc.property(
       scenarioArb(mode, insertion),
       sweepPlans,
       fc.array(fc.integer({ min: 0, max: 5_000 }), { maxLength: 6 }),
       fc.array(event, { minLength: 1, maxLength: 40 }),
-      (scenario, plans, lags, events) => runWorld(scenario, plans, lags, events),
+      (scenario, plans, lags, events) => runWorld(scenario, plans, lags, events, totals),
     );
 
     // Act
@@ -89,6 +93,14 @@ describe('decision core invariants (model-based)', () => {
 
     // Assess
     expect(run).not.toThrow();
+    expect(totals.forward).toBeGreaterThan(0);
+    expect(totals.absorb).toBeGreaterThan(0);
+    if (mode !== 0) {
+      expect(totals.deregister).toBeGreaterThan(0);
+      expect(totals.orphan).toBeGreaterThan(0);
+    } else {
+      expect(totals.deregister + totals.refresh).toBe(0);
+    }
   });
 
   it('INV-2: all De-REGISTERs answered 2xx leave upstream empty once every binding ended', () => {
@@ -108,6 +120,24 @@ describe('decision core invariants (model-based)', () => {
   describe('regressions', () => {
     const base: Scenario = { mode: 1, insertion: 'contact', outgoingExpiresSec: 3600, maxGrantSec: 3600, withUpstreamAuth: false, trustNewContacts: false, absorbRequiresSameCallId: false, devices: 2, seed: 1 };
     const ok = (deferred: boolean): RelayPlan => ({ kind: '2xx', deferred });
+
+    it.each([1, 2] as const)('DRG-8: mode %d, a slow 2xx (9 s, g 100, e 60) leaves the binding beyond P: refreshed at P, INV-1 kept', (mode) => {
+      // Prepare
+      const scenario: Scenario = { ...base, mode, outgoingExpiresSec: 300, maxGrantSec: 100, devices: 1 };
+      const world = new MidRegistrarWorld(scenario, ['2xx'], [0]);
+      const events: WorldEvent[] = [
+        { kind: 'register', device: 0, expiresSec: 60, newCallId: false, relay: { kind: '2xx', deferred: false, slow: true } },
+        { kind: 'advance', ms: 300_000 },
+      ];
+
+      // Act
+      events.forEach((step) => world.run(step));
+
+      // Assess
+      expect(world.stats.refresh).toBe(1);
+      expect(world.stats.deregister).toBe(1);
+      expect(world.upstream.valid(world.nowMs)).toEqual([]);
+    });
 
     it('DRG-7: a timed-out refresh relay that upstream applied is De-REGISTERed once the covered incarnation lapses', () => {
       // Prepare

@@ -40,7 +40,8 @@ export interface Scenario {
 
 /** How upstream treats one relayed REGISTER. */
 export type RelayPlan =
-  | { kind: '2xx'; deferred: boolean }
+  /** `slow`: the 2xx takes 9 s (within `upstreamTimeout`), the DRG-8 anomaly of a slow 2xx. */
+  | { kind: '2xx'; deferred: boolean; slow?: boolean }
   | { kind: 'reject'; status: 401 | 403 | 503 }
   | { kind: 'timeout'; appliedUpstream: boolean }
   | { kind: 'transport-error' };
@@ -119,6 +120,8 @@ export class MidRegistrarWorld {
   readonly upstream: UpstreamRegistrarSim;
   record: AorRecord | undefined;
   nowMs = START_MS;
+  /** What the run exercised, so a test can show its random runs reach the rules it names. */
+  readonly stats = { absorb: 0, forward: 0, deregister: 0, refresh: 0, orphan: 0, challenge: 0, finalFailure: 0 };
   readonly log: string[] = [];
   private readonly ids: IdGenerator;
   private readonly devices: Device[];
@@ -218,6 +221,7 @@ export class MidRegistrarWorld {
       throw new InvariantViolation(`M${this.config.mode}-2: decided ${kind}, reference model says ${expected} for ${JSON.stringify(event)}`);
     }
     if (outcome.nextRecord !== undefined) this.record = outcome.nextRecord;
+    this.stats[outcome.decision.kind] += 1;
     if (outcome.decision.kind === 'absorb') {
       if (event.kind === 'register') this.refAbsorb(event.device, device.callId, event.expiresSec);
       return;
@@ -259,7 +263,7 @@ export class MidRegistrarWorld {
         this.deferred.push(deferred);
         return;
       }
-      this.advanceTo(sentAtMs + 40);
+      this.advanceTo(sentAtMs + (plan.slow === true ? 9_000 : 40));
       this.reply(context, { ...final, receivedAtMs: this.nowMs }, event, relayed, sentAtMs);
       return;
     }
@@ -348,6 +352,7 @@ export class MidRegistrarWorld {
     const plan = planTimedWork(this.config, this.record, plannedAtMs, { ids: this.ids });
     this.commitTimedWork(plan.nextRecord);
     for (const failure of plan.failures) this.troubled.push(failure.detail.contactUri);
+    this.stats.finalFailure += plan.failures.length;
     if (!plan.changed && plan.sends.length === 0) {
       const due = this.record === undefined ? undefined : nextDueAtMs(this.config, this.record);
       if (due !== undefined && due <= plannedAtMs) {
@@ -356,7 +361,12 @@ export class MidRegistrarWorld {
       // The due time moved on: this sweep was early for it (lag chosen for an older due time).
       return;
     }
-    for (const send of plan.sends) this.deliverOwnRegister(send);
+    for (const send of plan.sends) {
+      this.stats[send.purpose] += 1;
+      if (send.workId.startsWith('orphan:')) this.stats.orphan += 1;
+      if (send.headers.some(([name]) => name.endsWith('Authorization'))) this.stats.challenge += 1;
+      this.deliverOwnRegister(send);
+    }
   }
 
   private commitTimedWork(next: AorRecord): void {
@@ -402,6 +412,7 @@ export class MidRegistrarWorld {
     const applied = applyTimedWorkOutcome(this.config, this.record, send.workId, send.attemptId, outcome, this.nowMs);
     this.commitTimedWork(applied.nextRecord);
     for (const failure of applied.failures) this.troubled.push(failure.detail.contactUri);
+    this.stats.finalFailure += applied.failures.length;
     if (outcome.kind === '2xx' && send.purpose === 'refresh') this.refRefreshed();
   }
 
