@@ -331,7 +331,8 @@ function absorbMode1(s: Situation, plans: ContactPlan[]): RegisterOutcome {
  * the open incarnation, e = 0 contacts end (no De-REGISTER: the incarnation stays registered upstream).
  */
 function absorbMode2(s: Situation, plans: ContactPlan[]): RegisterOutcome {
-  const active = plans.filter((p) => !p.skipped);
+  // Removing a URI the AoR does not hold changes nothing.
+  const active = plans.filter((p) => !p.skipped && (p.match !== undefined || p.contact.expiresSec > 0));
   if (active.length === 0) return absorbOutcome(s, plans, undefined, []);
   const updates = new Map<string, CheckedContact>();
   for (const p of active) if (p.match !== undefined) updates.set(p.match.contactId, p.contact);
