@@ -172,6 +172,8 @@ export class SipGatewayService extends Construct {
       environment: {
         ...props.environment,
         INTERNAL_HOP_PORT: String(internalHopPort),
+        // Read by the image's own HEALTHCHECK (sip-gateway/Dockerfile) when run outside ECS.
+        HEALTH_PORT: String(healthPort),
         NODE_OPTIONS: '--enable-source-maps',
       },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'sip-gateway', logGroup }),

@@ -297,6 +297,7 @@ describe('MidRegistrarStack', () => {
       expect(value(ENV.lookupFunction)).toMatch(/FunctionsLookup/);
       expect(value(ENV.tableName)).toMatch(/BindingsTable/);
       expect(value('INTERNAL_HOP_PORT')).toBe('"5090"');
+      expect(value('HEALTH_PORT')).toBe('"8080"');
     });
 
     it('lets the task invoke exactly the register and lookup functions and only read items', () => {
