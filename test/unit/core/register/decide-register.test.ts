@@ -1,4 +1,4 @@
-import { decideRegister } from '../../../../functions/core/register/decide-register';
+import { decideRegister, storeFailureResponse } from '../../../../functions/core/register/decide-register';
 import { bindingLapsesAtMs, isBindingValid, validBindings } from '../../../../functions/core/model';
 import type { AorRecord } from '../../../../functions/core/model';
 import {
@@ -475,6 +475,46 @@ describe('decideRegister', () => {
     expect(outcome.newContactIds).toHaveLength(1);
     expect(outcome.newContactIds[0]).not.toBe('111');
     expect(BigInt(outcome.newContactIds[0]) < 2n ** 63n).toBe(true);
+  });
+
+  describe('PTH-2: the latest flow wins', () => {
+    it('PTH-2: an absorbed refresh from a new port moves the flow (NAT rebinding)', () => {
+      // Prepare
+      const rebound = udpFlow({ remotePort: 61_000 });
+      const request = registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60'], cseq: 72, flow: rebound, receivedAtMs: 3_501_000 });
+
+      // Act
+      const outcome = decideRegister(mode1, request, lateRecord(), 3_501_000, testIds());
+
+      // Assess
+      expect(outcome.nextRecord!.bindings[0].flow).toEqual(rebound);
+    });
+
+    it('PTH-2: a committed relay from another gateway moves the flow to it', () => {
+      // Prepare
+      const moved = udpFlow({ gatewayId: 'gw-7', localAddress: '10.0.1.9', remotePort: 40_000 });
+      const request = registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60'], cseq: 72, flow: moved, receivedAtMs: 3_550_000 });
+
+      // Act
+      const { record } = registerThroughUpstream(mode1, lateRecord(), request, { receivedAtMs: 3_550_040, grantSec: 3600 });
+
+      // Assess
+      expect(record.bindings[0]).toMatchObject({ contactId: '111', flow: moved });
+    });
+  });
+
+  it('ERR-5: a store failure answers 503 Service unavailable + Retry-After; an absorb always carries its commit', () => {
+    // Prepare
+    const request = registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60'], cseq: 72, receivedAtMs: 3_501_000 });
+
+    // Act
+    const outcome = decideRegister(mode1, request, lateRecord(), 3_501_000, testIds());
+    const failure = storeFailureResponse(mode1, testIds());
+
+    // Assess
+    expect(outcome.decision.kind).toBe('absorb');
+    expect(outcome.nextRecord).toBeDefined();
+    expect([failure.status, headerValue(failure.headers, 'P-Registrar-Error'), headerValue(failure.headers, 'Retry-After')]).toEqual([503, 'Service unavailable', '30']);
   });
 
   describe('M0-1: mode 0 mirrors', () => {
