@@ -7,6 +7,7 @@
  */
 export { planTimedWork, type TimedWorkDeps } from './plan-timed-work';
 export { applyTimedWorkOutcome } from './apply-timed-work-outcome';
+export { timedWorkOutcomeFromResponse, type TimedWorkResponse } from './outcome-from-response';
 export { collectEndedWork } from './collect-ended-work';
 export { nextDueAtMs, isRecordDeletable } from './next-due';
 export { digestAuthorization, parseDigestChallenge, type DigestChallenge } from './digest';
