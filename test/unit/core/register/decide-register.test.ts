@@ -1,4 +1,4 @@
-import { decideRegister, storeFailureResponse } from '../../../../functions/core/register/decide-register';
+import { aorOfRequest, decideRegister, storeFailureResponse } from '../../../../functions/core/register/decide-register';
 import { bindingLapsesAtMs, isBindingValid, validBindings } from '../../../../functions/core/model';
 import type { AorRecord } from '../../../../functions/core/model';
 import {
@@ -515,6 +515,41 @@ describe('decideRegister', () => {
     expect(outcome.decision.kind).toBe('absorb');
     expect(outcome.nextRecord).toBeDefined();
     expect([failure.status, headerValue(failure.headers, 'P-Registrar-Error'), headerValue(failure.headers, 'Retry-After')]).toEqual([503, 'Service unavailable', '30']);
+  });
+
+  it('REG-5: a stored binding matches with host case ignored (and absorbs), not with user case changed', () => {
+    // Prepare
+    const record = testRecord({ bindings: [testBinding({ contactUri: 'sip:alice@Phone.Example:5062', cseq: 71, updatedAtMs: 3_500_000, expiresAtMs: 3_560_000 })] });
+    const sameHost = registerRequest({ contacts: ['<sip:alice@phone.example:5062>;expires=60'], cseq: 72, receivedAtMs: 3_501_000 });
+    const otherUser = { ...sameHost, contacts: ['<sip:Alice@phone.example:5062>;expires=60'] };
+
+    // Act
+    const matched = decideRegister(mode1, sameHost, record, 3_501_000, testIds());
+    const unmatched = decideRegister(mode1, otherUser, record, 3_501_000, testIds());
+
+    // Assess
+    expect(matched.decision.kind).toBe('absorb');
+    expect(unmatched.decision.kind).toBe('forward');
+  });
+
+  it('FWD-4: a refresh relay of a binding carries its id, a new contact a fresh one', () => {
+    // Prepare
+    const request = registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60', '<sip:alice@198.51.100.4>'], cseq: 72, receivedAtMs: 3_550_000 });
+
+    // Act
+    const outcome = decideRegister(mode1, request, lateRecord(), 3_550_000, testIds());
+
+    // Assess
+    const contacts = headerValues(expectForward(outcome).relay.addHeaders, 'Contact');
+    expect(contacts[0]).toBe('<sip:alice@203.0.113.10:5060;ctid=111>;expires=3600');
+    expect(contacts[1]).toBe(`<sip:alice@203.0.113.10:5060;ctid=${outcome.newContactIds[0]}>;expires=3600`);
+    expect(outcome.newContactIds).toHaveLength(1);
+  });
+
+  it('REG-2: aorOfRequest names the record to read; undefined when the To has no user', () => {
+    // Act / Assess
+    expect(aorOfRequest(mode1, registerRequest({ to: '<sip:Alice@EXAMPLE.com:5070;x=1>' }))).toBe('Alice@example.com');
+    expect(aorOfRequest(mode1, registerRequest({ to: '<sip:example.com>' }))).toBeUndefined();
   });
 
   describe('M0-1: mode 0 mirrors', () => {
