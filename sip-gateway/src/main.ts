@@ -1,6 +1,10 @@
 /**
- * `npm start`: the whole mid-registrar in one process (DESIGN §7) — gateway, in-process decisions,
- * embedded persistent store (`dataDir`) and an in-process ticker for timed work.
+ * The gateway process entry point (`dist/main.js`).
+ *
+ * - `npm start -- --config FILE [--key value …]`: the whole mid-registrar in one process (DESIGN §7):
+ *   gateway, in-process decisions, embedded persistent store (`dataDir`), in-process sweep ticker.
+ * - In the Fargate task (REGISTER_FUNCTION_NAME and LOOKUP_FUNCTION_NAME set, configuration in
+ *   MID_REGISTRAR_CONFIG): the gateway with batched Lambda decisions.
  *
  * @example
  * npm start -- --config mid.json --mode 2 --upstreamUri sip:registrar.example.net --listen udp:127.0.0.10:5060
@@ -11,17 +15,30 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from '../../functions/core/errors';
+import { openAwsRuntime } from './cli/aws-runtime';
 import { loadConfig } from './cli/load-config';
-import { openLocalRuntime, type LocalRuntime } from './cli/local-runtime';
+import { openLocalRuntime } from './cli/local-runtime';
 
-/** How long SIGTERM waits for in-flight transactions: the longest a relay can take, plus margin. */
+/** How long SIGTERM waits for in-flight transactions beyond `upstreamTimeout`. */
 const DRAIN_MARGIN_MS = 2_000;
 
-async function main(argv: readonly string[]): Promise<number> {
-  let runtime: LocalRuntime;
+interface Runtime {
+  readonly config: { readonly upstreamTimeoutMs: number };
+  statusLine(): string;
+  stop(drainTimeoutMs: number): Promise<void>;
+}
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let runtime: Runtime;
   try {
-    const config = loadConfig(argv, (path) => readFileSync(path, 'utf8'));
-    runtime = await openLocalRuntime(config, { gatewayId: `local-${hostname()}-${process.pid}` });
+    const config = loadConfig(argv, (path) => readFileSync(path, 'utf8'), env.MID_REGISTRAR_CONFIG);
+    const gatewayId = `${hostname()}-${process.pid}`;
+    const registerFunction = env.REGISTER_FUNCTION_NAME;
+    const lookupFunction = env.LOOKUP_FUNCTION_NAME;
+    runtime =
+      registerFunction && lookupFunction
+        ? await openAwsRuntime(config, { gatewayId, registerFunction, lookupFunction })
+        : await openLocalRuntime(config, { gatewayId: `local-${gatewayId}` });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -44,4 +61,4 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 // Exit explicitly: a peer's half-closed TCP connection must not keep a drained process alive.
-void main(process.argv.slice(2)).then((code) => process.exit(code));
+void main(process.argv.slice(2), process.env).then((code) => process.exit(code));

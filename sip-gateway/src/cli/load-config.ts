@@ -61,15 +61,23 @@ function decodeFlagValue(value: string): unknown {
 }
 
 /**
- * Builds the validated configuration: file contents (if any), then flag overrides, then `parseConfig`.
+ * Builds the validated configuration: file contents (if any, else `environmentJson`: the container's
+ * `MID_REGISTRAR_CONFIG`), then flag overrides, then `parseConfig`.
  *
  * @param readFile - returns the file's text; throws if it cannot be read
+ * @param environmentJson - configuration JSON from the environment, used when no `--config` is given
  * @throws ConfigError with a one-line message naming the key (or `config` for an unreadable file)
  */
-export function loadConfig(argv: readonly string[], readFile: (path: string) => string): MidRegistrarConfig {
+export function loadConfig(argv: readonly string[], readFile: (path: string) => string, environmentJson?: string): MidRegistrarConfig {
   const { configFile, overrides } = parseCommandLine(argv);
   let fromFile: unknown = {};
-  if (configFile !== undefined) {
+  if (configFile === undefined && environmentJson !== undefined) {
+    try {
+      fromFile = JSON.parse(environmentJson) as unknown;
+    } catch (error) {
+      throw new ConfigError('MID_REGISTRAR_CONFIG', `is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+  } else if (configFile !== undefined) {
     let text: string;
     try {
       text = readFile(configFile);
@@ -81,9 +89,9 @@ export function loadConfig(argv: readonly string[], readFile: (path: string) => 
     } catch (error) {
       throw new ConfigError('config', `${configFile} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
-    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
-      throw new ConfigError('config', `${configFile} must hold a JSON object`);
-    }
+  }
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+    throw new ConfigError(configFile === undefined ? 'MID_REGISTRAR_CONFIG' : 'config', 'must hold a JSON object');
   }
   return parseConfig({ ...(fromFile as Record<string, unknown>), ...overrides });
 }

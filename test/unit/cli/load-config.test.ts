@@ -88,3 +88,21 @@ describe('Function: loadConfig', () => {
     expect(error.key).toBe('config');
   });
 });
+
+describe('Function: loadConfig with MID_REGISTRAR_CONFIG', () => {
+  it('CFG-4: the environment JSON configures the container when no --config is given; flags still override', () => {
+    // Act
+    const config = loadConfig(['--mode', '0'], readFile, JSON.stringify({ mode: 2, upstreamUri: 'sip:registrar.example.net' }));
+
+    // Assess
+    expect([config.mode, config.upstreamUri]).toEqual([0, 'sip:registrar.example.net']);
+  });
+
+  it('CFG-4: invalid environment JSON fails naming MID_REGISTRAR_CONFIG', () => {
+    // Act
+    const error = configErrorOf(() => loadConfig([], readFile, '{'));
+
+    // Assess
+    expect(error.key).toBe('MID_REGISTRAR_CONFIG');
+  });
+});
