@@ -77,6 +77,30 @@ describe('Gateway mode 1: SIPp device → mid-registrar → Kamailio with digest
     expect(upstream[0]!.cseq).toBe(2);
     expect(mid.decisions).toEqual({ register: 3, registerReply: 2, lookup: 0 });
   });
+  it('PTH-1, PTH-2: a device over TCP registers through the mid-registrar; answers return on its connection', async () => {
+    // Prepare
+    const devicePort = await allocatePort();
+
+    // Act
+    const result = await runSipp({
+      scenario: join(SCENARIOS, 'register-auth-refresh-uac.xml'),
+      remote: `127.0.0.1:${midPort}`,
+      local: { host: '127.0.0.1', port: devicePort },
+      transport: 't1',
+      service: 'bob',
+      auth: { username: 'bob', password: 'secret' },
+      keys: { domain: 'example.com', expires: '60' },
+      timeoutMs: 10000,
+    });
+
+    // Assess
+    expect(result.errors).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(tracedMessages(result.messages, 'SIP/2.0 200')).toHaveLength(2);
+    const upstream = await kamailio.dumpBindings('bob@example.com');
+    expect(upstream).toHaveLength(1);
+    expect(upstream[0]!.cseq).toBe(2);
+  });
 });
 
 describe('Gateway mode 1: UDP retransmissions while the decision is pending', () => {
