@@ -12,7 +12,7 @@
  * | `mode` | `mode` | 1 | 0 mirror, 1 contact throttling, 2 AoR throttling |
  * | `upstreamUri` | `upstreamUri` | required | Request-URI of relayed and originated REGISTERs (SIP URI) |
  * | `upstreamOutboundProxy` | `upstreamOutboundProxy` | none | `host:port[;transport=x]` next hop upstream |
- * | `trustedUpstreamSources` | `trustedUpstreamSources` | host[:port] of the two above | IPs, IP:ports, CIDRs (names are resolved by the gateway) |
+ * | `trustedUpstreamSources` | `trustedUpstreamSources` | hosts of the two above (any port) | IPs, IP:ports, CIDRs; a host name matches by equal text |
  * | `advertisedUri` | `advertisedUri` | `sip:host:port[;transport=x]` of the first `listen` entry | our Contact, Path, Record-Route, Via |
  * | `insertion` | `insertion` | `contact` | `contact` or `path` (modes 0, 1) |
  * | `contactIdIn` | `contactIdIn` | `param` | `param` or `user` |
@@ -187,8 +187,9 @@ function hostPort(key: string, value: string): SipUri {
   return uri;
 }
 
-function hostPortText(uri: SipUri): string {
-  return uri.port === undefined ? uri.host : `${uri.host}:${uri.port}`;
+/** The address part of a URI host (IPv6 without brackets), as trustedUpstreamSources entries name it. */
+function hostAddress(uri: SipUri): string {
+  return uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
 }
 
 function stringList(raw: Json, key: string): string[] | undefined {
@@ -265,8 +266,9 @@ export function parseConfig(raw: unknown): MidRegistrarConfig {
   const upstream = sipUri('upstreamUri', upstreamUri);
   const upstreamOutboundProxy = text(json, 'upstreamOutboundProxy');
   const proxy = upstreamOutboundProxy === undefined ? undefined : hostPort('upstreamOutboundProxy', upstreamOutboundProxy);
+  // CFG-1: the addresses (not ports: TCP requests come from ephemeral ports) of upstream and its proxy.
   const trustedUpstreamSources = stringList(json, 'trustedUpstreamSources') ??
-    [hostPortText(upstream), ...(proxy === undefined ? [] : [hostPortText(proxy)])];
+    [...new Set([hostAddress(upstream), ...(proxy === undefined ? [] : [hostAddress(proxy)])])];
 
   const listen = listenSockets(json);
   const advertisedUri = text(json, 'advertisedUri') ?? defaultAdvertisedUri(listen);

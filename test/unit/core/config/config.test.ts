@@ -68,12 +68,14 @@ describe('parseConfig', () => {
     expect(config.tokenSecret).toBeUndefined();
   });
 
-  it('CFG-1: trusted sources default to the upstream and outbound proxy addresses', () => {
+  it('CFG-1: trusted sources default to the upstream and outbound proxy addresses, any port', () => {
     // Act
     const config = parseConfig({ upstreamUri: 'sip:10.1.1.1:5080', upstreamOutboundProxy: '10.2.2.2:5060;transport=tcp' });
+    const v6 = parseConfig({ upstreamUri: 'sip:[2001:db8::5]:5060', upstreamOutboundProxy: '[2001:db8::5]:5060' });
 
     // Assess
-    expect(config.trustedUpstreamSources).toEqual(['10.1.1.1:5080', '10.2.2.2:5060']);
+    expect(config.trustedUpstreamSources).toEqual(['10.1.1.1', '10.2.2.2']);
+    expect(v6.trustedUpstreamSources).toEqual(['2001:db8::5']);
     expect(config.upstreamOutboundProxy).toBe('10.2.2.2:5060;transport=tcp');
   });
 
