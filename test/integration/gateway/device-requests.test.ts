@@ -17,7 +17,14 @@ describe('Gateway mode 1: requests from devices', () => {
     kamailio = await startKamailio({ users: { alice: 'secret', bob: 'secret' } });
     midPort = await allocatePort();
     mid = await startLocalGateway({
-      config: { mode: 1, upstreamUri: 'sip:example.com', upstreamOutboundProxy: kamailio.address, listen: [`udp:127.0.0.1:${midPort}`] },
+      config: {
+        mode: 1,
+        upstreamUri: 'sip:example.com',
+        upstreamOutboundProxy: kamailio.address,
+        // Devices share 127.0.0.1 with Kamailio here: trust Kamailio's socket only, not the whole address.
+        trustedUpstreamSources: [kamailio.address],
+        listen: [`udp:127.0.0.1:${midPort}`],
+      },
     });
     for (const user of ['alice', 'bob']) {
       ports[user] = await allocatePort();
