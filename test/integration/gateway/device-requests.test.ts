@@ -100,4 +100,22 @@ describe('Gateway mode 1: requests from devices', () => {
     expect(stranger.exitCode).toBe(0);
     expect(stranger.messages).toMatch(/^P-Registrar-Error: Forbidden/m);
   });
+
+  it('LKP-1: OPTIONS to the mid-registrar itself (no user part) gets 200', async () => {
+    // Prepare
+    const pingPort = await allocatePort();
+
+    // Act
+    const ping = await runSipp({
+      scenario: 'options-uac.xml',
+      remote: `127.0.0.1:${midPort}`,
+      local: { host: '127.0.0.1', port: pingPort },
+      transport: 'u1',
+      keys: { domain: 'example.com' },
+      timeoutMs: 5000,
+    });
+
+    // Assess
+    expect(ping.exitCode).toBe(0);
+  });
 });
