@@ -127,7 +127,8 @@ async function main(): Promise<number> {
   const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: config.shardCount });
   const invoker = new InProcessDecisionInvoker({ services: createLocalDecisionServices(config, store), retryAfterMs: config.retryAfterMs, logger, metrics });
   const gateway = await Gateway.start({ config, invoker, gatewayId: 'bench', logger, metrics });
-  const sweep = await createLocalSweep({ config, store, logger, metrics });
+  // As `npm start` wires it: the sweep sends over the gateway's own sockets (FWD-9).
+  const sweep = await createLocalSweep({ config, store, logger, metrics, channel: gateway.upstreamChannel() });
   let running = false;
   const ticker = setInterval(() => {
     if (running) return;

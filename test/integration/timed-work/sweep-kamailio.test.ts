@@ -27,7 +27,7 @@ describe('timed work end to end: local mid-registrar + sweep ticker → Kamailio
     await stopAllProcesses();
   });
 
-  it('DRG-1, DRG-4, DRG-5, INV-2: a device that registers for 5 s and stops is De-REGISTERed upstream within deregisterBound, not before', async () => {
+  it('DRG-1, DRG-4, DRG-5, FWD-9, INV-2: a device that registers for 5 s and stops is De-REGISTERed upstream within deregisterBound, not before', async () => {
     // Prepare
     setup = await startTimedWork({ mode: 1, deregisterBound: 5, upstreamTimeout: 2 });
     const device = await TestDevice.open('alice', setup.midPort);
@@ -54,6 +54,9 @@ describe('timed work end to end: local mid-registrar + sweep ticker → Kamailio
     expect(message.fromTag()).toBeDefined();
     expect(message.hasAuthorization()).toBe(false);
     expect(message.topVia()!.rport).toBeNull();
+    // FWD-9: it left from the advertised (listening) socket, as the relays do.
+    expect(deregister!.source).toBe(`127.0.0.1:${setup.midPort}`);
+    expect(`${message.topVia()!.host}:${message.topVia()!.port}`).toBe(`127.0.0.1:${setup.midPort}`);
     await waitFor(async () => (await recordOf(setup!, 'alice@example.com')) === undefined, 5_000);
   }, 40_000);
 

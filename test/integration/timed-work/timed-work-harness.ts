@@ -1,7 +1,7 @@
 /**
  * The local mid-registrar with its sweep, as `npm start` composes them (gateway + in-process decisions
- * + embedded store + the sweep on a 1 s ticker), between test devices and Kamailio, with a recording
- * UDP forwarder on the upstream hop.
+ * + embedded store + the sweep on a 1 s ticker, sending over the gateway's own sockets, FWD-9), between
+ * test devices and Kamailio, with a recording UDP forwarder on the upstream hop.
  */
 import { parseConfig, type MidRegistrarConfig } from '../../../functions/core/config';
 import { createLocalSweep, type LocalSweep } from '../../../functions/handlers/sweep-local';
@@ -52,6 +52,7 @@ export async function startTimedWork(configKeys: Record<string, unknown>, tickIn
     store: mid.store,
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
     metrics: { increment: (name, by = 1) => void recorder.counts.set(name, (recorder.counts.get(name) ?? 0) + by) },
+    channel: mid.gateway.upstreamChannel(),
   });
   // The local runtime's ticker: one run at a time, never overlapping (GEN-1).
   let running = false;

@@ -11,6 +11,8 @@ export interface ForwardedMessage {
   atMs: number;
   message: SipMessage;
   dropped: boolean;
+  /** Where it came from (`host:port`): for requests, the mid-registrar socket that sent it (FWD-9). */
+  source: string;
 }
 
 /** A running forwarder. */
@@ -47,7 +49,7 @@ export async function startUdpForwarder(target: { host: string; port: number }):
     const back = dgram.createSocket('udp4');
     backs.set(key, back);
     back.on('message', (datagram) => {
-      forwarder.responses.push({ atMs: Date.now(), message: parseMessage(datagram), dropped: false });
+      forwarder.responses.push({ atMs: Date.now(), message: parseMessage(datagram), dropped: false, source: `${target.host}:${target.port}` });
       front.send(datagram, source.port, source.address);
     });
     await new Promise<void>((resolve) => back.bind(0, '127.0.0.1', resolve));
@@ -56,7 +58,7 @@ export async function startUdpForwarder(target: { host: string; port: number }):
   front.on('message', (datagram, source) => {
     const message = parseMessage(datagram);
     const dropped = forwarder.drop(message);
-    forwarder.requests.push({ atMs: Date.now(), message, dropped });
+    forwarder.requests.push({ atMs: Date.now(), message, dropped, source: `${source.address}:${source.port}` });
     if (dropped) return;
     void backFor(source).then((back) => back.send(datagram, target.port, target.host));
   });
