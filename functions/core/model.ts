@@ -80,6 +80,8 @@ export interface UpstreamRegistration {
   refreshCallId?: string;
   /** Last CSeq used with {@link refreshCallId}. */
   refreshCseq?: number;
+  /** {@link PendingRelay.seq} of the relay whose 2xx confirmed it (RPL-8 orders it against a star). */
+  relaySeq?: number;
 }
 
 /** Why a binding ended before its natural expiry; absent while it is valid or when it simply lapsed. */
@@ -176,6 +178,11 @@ export type RelayKind = 'contacts' | 'star' | 'query';
 export interface PendingRelay {
   /** Unique within the record; named by the relay context (RPL-2: a 2xx is processed once per relay). */
   relayId: string;
+  /**
+   * Order of the relay among the AoR's relays ({@link AorRecord.relayCount} when it was recorded): the
+   * gateway sends relays in decision order, so upstream processes them in this order too (RPL-8).
+   */
+  seq?: number;
   kind: RelayKind;
   /** Mode when the relay was decided. */
   mode: Mode;
@@ -249,6 +256,8 @@ export interface AorRecord {
   pendingRelays: PendingRelay[];
   /** De-REGISTER work not finished yet (timed-work core). */
   deregisterWork: DeregisterWork[];
+  /** Relays recorded so far for this AoR; numbers {@link PendingRelay.seq}. Absent means 0. */
+  relayCount?: number;
 }
 
 /** Upper bound of contact ids and incarnation ids: 2^63 (FWD-4, M2-1). */

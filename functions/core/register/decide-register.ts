@@ -458,8 +458,10 @@ function relay(s: Situation, kind: RelayKind, plans: ContactPlan[]): RegisterOut
       const opened = incarnationForRelay(s, taken, fresh);
       record = opened.record;
       incarnationId = opened.incarnationId;
-      // FWD-8: E = O if the AoR keeps a valid binding after the REGISTER, else 0.
-      const keeps = survivingExpiries(s, plans).length > 0;
+      // FWD-8: E = O if the AoR keeps a valid binding after the REGISTER, else 0. A contact a live
+      // relay of this incarnation is adding counts as kept: its 2xx may commit after ours, and E = 0
+      // would remove upstream the aggregated contact that binding relies on (INV-1).
+      const keeps = survivingExpiries(s, plans).length > 0 || pendingAdditions(record, incarnationId, plans, nowMs);
       aggregated = { uri: aggregatedContactUri(config, register.aor, incarnationId), expiresSec: keeps ? config.outgoingExpiresSec : 0 };
       addHeaders.push(['Contact', relayedContactValue(aggregated.uri, undefined, aggregated.expiresSec)]);
       for (const plan of plans) {
@@ -491,8 +493,10 @@ function relay(s: Situation, kind: RelayKind, plans: ContactPlan[]): RegisterOut
     }
   }
 
+  const seq = (record.relayCount ?? 0) + 1;
   const pending: PendingRelay = {
     relayId: s.ids.randomId(),
+    seq,
     kind,
     mode: config.mode,
     createdAtMs: nowMs,
@@ -531,10 +535,25 @@ function relay(s: Situation, kind: RelayKind, plans: ContactPlan[]): RegisterOut
       relay: instructions,
       context: { version: CONTRACT_VERSION, aor: register.aor, relayId: pending.relayId, mode: config.mode },
     },
-    nextRecord: { ...record, pendingRelays: [...record.pendingRelays, pending] },
+    nextRecord: { ...record, pendingRelays: [...record.pendingRelays, pending], relayCount: seq },
     newContactIds: fresh,
     aor: register.aor,
   };
+}
+
+/**
+ * Mode 2: whether a live relay of the incarnation carries a contact with e > 0 that this REGISTER
+ * does not remove.
+ */
+function pendingAdditions(record: AorRecord, incarnationId: string, plans: ContactPlan[], nowMs: number): boolean {
+  const removed = plans.filter((p) => p.contact.expiresSec === 0).map((p) => p.contact.uri);
+  return record.pendingRelays.some((relayed) =>
+    relayed.incarnationId === incarnationId && isRelayLive(relayed, nowMs) &&
+    relayed.contacts.some((c) => {
+      if (c.requestedExpiresSec === 0) return false;
+      const uri = safeParse(c.contactUri);
+      return uri === undefined || !removed.some((r) => urisEqual(r, uri));
+    }));
 }
 
 function relayedContact(

@@ -149,9 +149,7 @@ function commit2xx(
       // REG-7: the 2xx of a relayed query changes no state.
       return base;
     case 'star':
-      // RPL-8: upstream removed every contact of the AoR: all bindings end without De-REGISTER, and
-      // the De-REGISTER work still queued has nothing left to remove.
-      return withoutIncarnation({ ...base, bindings: [], deregisterWork: [] });
+      return commitStar(base, pending, outcome, nowMs);
     case 'contacts': {
       const returned = returnedContacts(outcome.contacts);
       const headerExpires = outcome.expires === undefined ? undefined : deltaSeconds(outcome.expires.trim());
@@ -164,6 +162,35 @@ function commit2xx(
       return evictOverLimit(config, committed, named, nowMs);
     }
   }
+}
+
+/**
+ * RPL-8: upstream removed every contact of the AoR it held when it processed the star, so what was
+ * confirmed by relays sent before the star ends without De-REGISTER and its queued De-REGISTERs have
+ * nothing left to remove. What relays sent after the star registered again stays: those relays reached
+ * upstream after the star (#1512: Δ OpenSIPS De-REGISTERs every binding instead).
+ */
+function commitStar(record: AorRecord, pending: PendingRelay, outcome: FinalOutcome, nowMs: number): AorRecord {
+  // Sent after the star: a later relay (by relay order, which also settles relays sent in the same
+  // millisecond), or a later transmission of any kind (e.g. a proactive refresh, DRG-9).
+  const registeredLater = (upstream: UpstreamRegistration | undefined): boolean =>
+    upstream !== undefined &&
+    (upstream.sentAtMs > outcome.sentAtMs ||
+      (upstream.relaySeq !== undefined && pending.seq !== undefined && upstream.relaySeq > pending.seq));
+  const deregisterWork = record.deregisterWork.filter((w) => registeredLater(w.upstream));
+  const incarnation = record.incarnation;
+  if (incarnation !== undefined && registeredLater(incarnation.upstream)) {
+    // Mode 2: the aggregated contact was registered again after the star. Bindings last refreshed
+    // before the star was decided end; kept (ended) in the record, so the incarnation's De-REGISTER
+    // is still planned if nothing else keeps it open (DRG-2).
+    const bindings = record.bindings.map((b) =>
+      b.incarnationId === incarnation.id && b.updatedAtMs < pending.createdAtMs && b.endedAtMs === undefined
+        ? { ...b, endedAtMs: nowMs, endReason: 'removed' as const }
+        : b);
+    return { ...record, bindings, deregisterWork };
+  }
+  const bindings = record.bindings.filter((b) => b.incarnationId === undefined && registeredLater(b.upstream));
+  return withoutIncarnation({ ...record, bindings, deregisterWork });
 }
 
 function withoutIncarnation(record: AorRecord): AorRecord {
@@ -252,6 +279,7 @@ function confirmedRegistration(
     lapsesAtMs: sentAtMs + grantedSec * 1000,
   };
   if (pending.outboundProxy !== undefined) registration.outboundProxy = pending.outboundProxy;
+  if (pending.seq !== undefined) registration.relaySeq = pending.seq;
   // DRG-9: the mid-registrar's own refresh Call-ID is kept across the registration's life.
   if (previous?.refreshCallId !== undefined) registration.refreshCallId = previous.refreshCallId;
   if (previous?.refreshCseq !== undefined) registration.refreshCseq = previous.refreshCseq;

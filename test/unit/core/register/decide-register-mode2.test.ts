@@ -116,6 +116,20 @@ describe('decideRegister, mode 2 (M2)', () => {
     expect(outcome.nextRecord!.pendingRelays[0].incarnationId).toBe('88');
   });
 
+  it('FWD-8: a removal relayed while the first relay of the incarnation is pending keeps E = O (its contact is being added)', () => {
+    // Prepare
+    const ids = testIds(8);
+    const first = decideRegister(mode2, registerRequest({ contacts: [`${B};expires=3600`], callId: 'cb', receivedAtMs: 1_000 }), undefined, 1_000, ids);
+
+    // Act
+    const removal = decideRegister(mode2, registerRequest({ contacts: [`${A};expires=0`], callId: 'ca', receivedAtMs: 1_001 }), first.nextRecord, 1_001, ids);
+    const removalOfTheSame = decideRegister(mode2, registerRequest({ contacts: [`${B};expires=0`], callId: 'cb', cseq: 2, receivedAtMs: 1_001 }), first.nextRecord, 1_001, ids);
+
+    // Assess
+    expect(headerValue(expectForward(removal).relay.addHeaders, 'Contact')).toMatch(/;expires=3600$/);
+    expect(headerValue(expectForward(removalOfTheSame).relay.addHeaders, 'Contact')).toMatch(/;expires=0$/);
+  });
+
   it('M2-4: an absorbed removal of A keeps B; nothing goes upstream, no De-REGISTER', () => {
     // Prepare
     const request = registerRequest({ contacts: [`${A};expires=0`], callId: 'ca', cseq: 11, receivedAtMs: 2_950_000 });

@@ -49,7 +49,7 @@ describe('applyUpstreamReply', () => {
 
       // Assess
       expect(reply.decision).toEqual({ kind: 'forward-unchanged' });
-      expect(reply.nextRecord).toEqual(testRecord());
+      expect(reply.nextRecord).toEqual(testRecord({ relayCount: 1 }));
       expect(retry.decision.kind).toBe('forward');
     });
 
@@ -313,7 +313,7 @@ describe('applyUpstreamReply', () => {
       final(200, ['<sip:alice@203.0.113.10:5060;ctid=111>;expires=3000'], { receivedAtMs: 10_040 }));
 
     // Assess
-    expect(reply.nextRecord).toEqual(record);
+    expect(reply.nextRecord).toEqual({ ...record, relayCount: 1 });
     expect(reply.decision).toMatchObject({ addHeaders: [['Contact', '<sip:alice@192.0.2.7:5062>;expires=60']] });
   });
 
@@ -328,8 +328,24 @@ describe('applyUpstreamReply', () => {
     const { reply } = relayThen(mode1, record, registerRequest({ contacts: ['*'], expires: '0', cseq: 2, receivedAtMs: 1_000 }), () => final(200));
 
     // Assess
-    expect(reply.nextRecord).toEqual(testRecord());
+    expect(reply.nextRecord).toEqual(testRecord({ relayCount: 1 }));
     expect(reply.decision).toMatchObject({ kind: 'rewrite', addHeaders: [] });
+  });
+
+  it('RPL-8: a star 2xx keeps what relays sent after the star registered (upstream processed them later)', () => {
+    // Prepare
+    const ids = testIds(40);
+    const star = decideRegister(mode1, registerRequest({ contacts: ['*'], expires: '0', callId: 'cs', receivedAtMs: 1_000 }), undefined, 1_000, ids);
+    const later = decideRegister(mode1, registerRequest({ contacts: ['<sip:alice@198.51.100.4>'], callId: 'cb', receivedAtMs: 1_000 }), star.nextRecord, 1_000, ids);
+    const s = expectForward(star);
+    const l = expectForward(later);
+    const afterLater = applyUpstreamReply(mode1, l.context, upstreamOk(l.relay, 3600, { sentAtMs: 1_000, receivedAtMs: 1_030 }), later.nextRecord, 1_030, ids);
+
+    // Act
+    const afterStar = applyUpstreamReply(mode1, s.context, final(200, [], { sentAtMs: 1_000, receivedAtMs: 1_060 }), afterLater.nextRecord, 1_060, ids);
+
+    // Assess
+    expect(validBindings(afterStar.nextRecord, 1_060).map((b) => b.contactUri)).toEqual(['sip:alice@198.51.100.4']);
   });
 
   describe('RPL-9: no final response', () => {
