@@ -24,11 +24,15 @@ const metrics = new Metrics();
 const store = new DynamoDbBindingStore<AorRecord>({ client: new DynamoDBClient({}), tableName: env.tableName, shardCount: env.config.shardCount });
 const ids = createIdGenerator((length) => randomBytes(length));
 let counters = new InvocationCounters();
-// Opened at the first invocation (a CommonJS module has no top-level await) and kept while the sandbox lives.
-const senderPromise: Promise<UpstreamSender> = openSipClientChannel({ advertisedHost: parseUri(env.config.advertisedUri).host }).then((channel) =>
-  createUpstreamSender(channel),
-);
-const lazySender: UpstreamSender = { send: async (register) => (await senderPromise).send(register) };
+// Opened at the first send (a CommonJS module has no top-level await; a sweep with nothing due needs no
+// socket) and kept while the sandbox lives.
+let senderPromise: Promise<UpstreamSender> | undefined;
+const lazySender: UpstreamSender = {
+  send: async (register) => {
+    senderPromise ??= openSipClientChannel({ advertisedHost: parseUri(env.config.advertisedUri).host }).then((channel) => createUpstreamSender(channel));
+    return (await senderPromise).send(register);
+  },
+};
 
 const service = new SweepService({
   config: env.config,
