@@ -159,6 +159,42 @@ describe('SweepService', () => {
     expect(stored?.record.bindings[0]?.upstream?.lapsesAtMs).toBe(88_000 + 3_600_000);
   });
 
+  it('DRG-11: a 401 is answered at once, within the same attempt, with digest credentials and the next CSeq', async () => {
+    // Prepare
+    env = setup({ upstreamAuth: { username: 'mid', password: 'secret' } });
+    await seed(env.store, env.config, expiringRecord(), 0);
+    env.upstream.answer({ kind: 'failure', status: 401, challenge: 'Digest realm="example.com", nonce="n1", qop="auth"' }, { kind: '2xx', grantedExpiresSec: 0 });
+    env.clock.nowMs = 60_000;
+
+    // Act
+    const report = await env.service.sweepShard(SHARD, 60_000);
+
+    // Assess
+    expect(env.upstream.sent).toHaveLength(2);
+    const [first, answer] = env.upstream.sent;
+    expect(headerOf(first!, 'Authorization')).toBeUndefined();
+    expect(headerOf(answer!, 'Authorization')).toMatch(/^Digest username="mid", realm="example.com", nonce="n1"/);
+    expect(headerOf(answer!, 'CSeq')).toBe('6 REGISTER');
+    expect(report.failures).toBe(0);
+    expect(await env.store.get(AOR)).toBeUndefined();
+  });
+
+  it('DRG-11: without upstreamAuth a 401 fails the De-REGISTER finally (dead letter), with no credentials ever sent', async () => {
+    // Prepare
+    env = setup();
+    await seed(env.store, env.config, expiringRecord(), 0);
+    env.upstream.answer({ kind: 'failure', status: 401, challenge: 'Digest realm="example.com", nonce="n1"' });
+    env.clock.nowMs = 60_000;
+
+    // Act
+    const report = await env.service.sweepShard(SHARD, 60_000);
+
+    // Assess
+    expect(env.upstream.sent).toHaveLength(1);
+    expect(report.failures).toBe(1);
+    expect(env.observer.counts.get(SWEEP_METRIC.deregisterFailed)).toBe(1);
+  });
+
   it('GEN-5: two sweeps of the same shard at once send the De-REGISTER once', async () => {
     // Prepare
     env = setup();
