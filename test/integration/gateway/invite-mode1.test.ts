@@ -11,6 +11,7 @@ describe('Gateway mode 1: a call from the main registrar reaches the device thro
   let kamailio: KamailioInstance;
   let mid: LocalGateway;
   let midPort: number;
+  let devicePort: number;
 
   beforeAll(async () => {
     kamailio = await startKamailio({ users: { alice: 'secret' } });
@@ -21,19 +22,10 @@ describe('Gateway mode 1: a call from the main registrar reaches the device thro
         upstreamUri: 'sip:example.com',
         upstreamOutboundProxy: kamailio.address,
         listen: [`udp:127.0.0.1:${midPort}`],
+        inviteTimeout: 2,
       },
     });
-  }, 20000);
-
-  afterAll(async () => {
-    await mid?.close();
-    await kamailio?.stop();
-    await stopAllProcesses();
-  });
-
-  it('LKP-2, LKP-4, LKP-9: INVITE via Kamailio → device over its flow with our Record-Route; ACK and BYE follow it', async () => {
-    // Prepare
-    const [devicePort, callerPort] = [await allocatePort(), await allocatePort()];
+    devicePort = await allocatePort();
     const registered = await runSipp({
       scenario: join(SCENARIOS, 'register-auth-refresh-uac.xml'),
       remote: `127.0.0.1:${midPort}`,
@@ -44,7 +36,18 @@ describe('Gateway mode 1: a call from the main registrar reaches the device thro
       keys: { domain: 'example.com', expires: '60' },
       timeoutMs: 10000,
     });
-    expect(registered.exitCode).toBe(0);
+    if (registered.exitCode !== 0) throw new Error(`registration failed: ${registered.errors}`);
+  }, 30000);
+
+  afterAll(async () => {
+    await mid?.close();
+    await kamailio?.stop();
+    await stopAllProcesses();
+  });
+
+  it('LKP-2, LKP-4, LKP-9: INVITE via Kamailio → device over its flow with our Record-Route; ACK and BYE follow it', async () => {
+    // Prepare
+    const callerPort = await allocatePort();
 
     // Act
     const device = runSipp({
@@ -76,4 +79,34 @@ describe('Gateway mode 1: a call from the main registrar reaches the device thro
     expect(callee.messages).toMatch(/^BYE /m);
     expect(mid.decisions.lookup).toBe(1);
   });
+
+  it('LKP-6: a branch still ringing after inviteTimeout (Timer C) is CANCELled and the caller gets 408', async () => {
+    // Prepare
+    const callerPort = await allocatePort();
+    const device = runSipp({
+      scenario: join(SCENARIOS, 'invite-ringing-cancelled-uas.xml'),
+      remote: `127.0.0.1:${midPort}`,
+      local: { host: '127.0.0.1', port: devicePort },
+      transport: 'u1',
+      timeoutMs: 12000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    // Act
+    const caller = await runSipp({
+      scenario: join(SCENARIOS, 'invite-timeout-uac.xml'),
+      remote: kamailio.address,
+      local: { host: '127.0.0.1', port: callerPort },
+      transport: 'u1',
+      service: 'alice',
+      keys: { domain: 'example.com' },
+      timeoutMs: 10000,
+    });
+    const callee = await device;
+
+    // Assess
+    expect(caller.errors).toBe('');
+    expect([caller.exitCode, callee.exitCode]).toEqual([0, 0]);
+    expect(callee.messages).toMatch(/^CANCEL sip:alice@/m);
+  }, 20000);
 });
