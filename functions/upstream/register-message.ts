@@ -4,7 +4,9 @@
  */
 import type { OutgoingRegister, TimedWorkOutcome } from '../core/timed-work';
 import { contactExpiresSec } from '../../sip-gateway/src/sip/contact';
-import { formatUri, parseUri, urisEqual } from '../../sip-gateway/src/sip/uri';
+import { parseNameAddr, splitNameAddr, type NameAddr } from '../../sip-gateway/src/sip/name-addr';
+import { splitHeaderValues } from '../../sip-gateway/src/sip/split';
+import { parseUri, urisEqual } from '../../sip-gateway/src/sip/uri';
 import { createRequest, type SipMessage } from '../../sip-gateway/src/sip/message';
 
 /** The Via the sender puts on top (RFC 3261 §18.1.1, RFC 3581 §3). */
@@ -47,6 +49,20 @@ function sameContact(a: string, b: string): boolean {
   }
 }
 
+/** Our contact in a 2xx, with its URI text exactly as upstream wrote it (RPL-5) and its header params. */
+function findOurContact(response: SipMessage, contactUri: string): { uriText: string; contact: NameAddr } | undefined {
+  try {
+    for (const item of response.headerValues('Contact').flatMap((value) => splitHeaderValues(value))) {
+      if (item.trim() === '*') continue;
+      const { uriText } = splitNameAddr(item, 'Contact');
+      if (sameContact(uriText, contactUri)) return { uriText, contact: parseNameAddr(item, 'Contact') };
+    }
+  } catch {
+    // An unreadable Contact list grants nothing readable: g falls back to Expires or the E sent (RPL-4).
+  }
+  return undefined;
+}
+
 /**
  * What a final response to `register` means (DRG-6): a 2xx with g and our contact as returned
  * (RPL-4: our contact's `expires`, else the Expires header; absent, the core uses the E sent), or a
@@ -54,19 +70,12 @@ function sameContact(a: string, b: string): boolean {
  */
 export function outcomeOfResponse(response: SipMessage, register: OutgoingRegister): TimedWorkOutcome {
   if (response.status >= 200 && response.status < 300) {
-    let contacts: ReturnType<SipMessage['contacts']> | undefined;
-    try {
-      contacts = response.contacts();
-    } catch {
-      // An unreadable Contact list grants nothing readable: g falls back to Expires or the E sent (RPL-4).
-      contacts = undefined;
-    }
-    const ours = contacts !== undefined && !contacts.star ? contacts.contacts.find((c) => sameContact(formatUri(c.uri), register.contactUri)) : undefined;
-    const grantedExpiresSec = (ours === undefined ? undefined : contactExpiresSec(ours)) ?? parseSeconds(response.header('Expires'));
+    const ours = findOurContact(response, register.contactUri);
+    const grantedExpiresSec = (ours === undefined ? undefined : contactExpiresSec(ours.contact)) ?? parseSeconds(response.header('Expires'));
     return {
       kind: '2xx',
       ...(grantedExpiresSec === undefined ? {} : { grantedExpiresSec }),
-      ...(ours === undefined ? {} : { contactAsReturned: formatUri(ours.uri) }),
+      ...(ours === undefined ? {} : { contactAsReturned: ours.uriText }),
     };
   }
   const retryAfterSec = parseSeconds(response.header('Retry-After')?.split(/[;(]/)[0]);
