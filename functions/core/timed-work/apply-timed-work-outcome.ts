@@ -2,7 +2,7 @@
  * What the end of one timed-work transmission does to the record (SPEC DRG-6, DRG-9, DRG-10, DRG-11).
  */
 import type { MidRegistrarConfig } from '../config';
-import { bindingLapsesAtMs, isBindingValid } from '../model';
+import { bindingLapsesAtMs, isBindingValid, isRelayLive } from '../model';
 import { parseDigestChallenge } from './digest';
 import { classifyFailure, retryDelayMs } from './retry-delay';
 import type {
@@ -13,7 +13,7 @@ import type {
   TimedWorkRecord,
   TimedWorkResult,
 } from './timed-work-types';
-import { isRelayLive, refreshTargetRegistration, relayedUpstreamContacts, sameUri } from './work-queries';
+import { refreshTargetRegistration, relayedUpstreamContacts, sameUri } from './work-queries';
 
 /** The configuration keys outcomes read. */
 export type OutcomeConfig = Pick<

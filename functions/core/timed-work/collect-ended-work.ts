@@ -3,10 +3,9 @@
  * (SPEC GEN-3, DRG-1, DRG-2, DRG-3, DRG-4, DRG-7).
  */
 import type { MidRegistrarConfig } from '../config';
-import { type Binding, type DeregisterCause, type UpstreamRegistration, bindingLapsesAtMs, isBindingValid, isIncarnationOpen } from '../model';
+import { type Binding, type DeregisterCause, type UpstreamRegistration, bindingLapsesAtMs, isBindingValid, isIncarnationOpen, isRelayLive } from '../model';
 import type { DeregisterWorkState, TimedWorkRecord } from './timed-work-types';
 import {
-  isRelayLive,
   isUpstreamContactCovered,
   liveUpstreamRegistrations,
   refreshTargetRegistration,

@@ -32,8 +32,8 @@ function awaitedRelayCarries(record: TimedWorkRecord, contactUri: string): boole
  * Times already past mean "as soon as possible" (GEN-1). Planning at the returned time always
  * changes the record or moves this time forward, so a sweep never spins on one record.
  *
- * @returns epoch ms, or undefined when nothing is scheduled (then {@link isRecordDeletable} or only
- *   relays without deadline remain, which cannot happen: every relay has one).
+ * @returns epoch ms, or undefined when nothing is scheduled: then the record holds no binding, relay
+ *   or work, and {@link isRecordDeletable} holds.
  */
 export function nextDueAtMs(config: DueConfig, record: TimedWorkRecord): number | undefined {
   const times: number[] = [];

@@ -4,7 +4,7 @@
  */
 import type { MidRegistrarConfig } from '../config';
 import type { HeaderField } from '../contract';
-import { isBindingValid, bindingLapsesAtMs, type UpstreamRegistration } from '../model';
+import { isBindingValid, bindingLapsesAtMs, type UpstreamRegistration, isRelayLive } from '../model';
 import type { IdGenerator } from '../random';
 import { ourPathValue } from '../register/upstream-contact';
 import { parseUri } from '../../../sip-gateway/src/sip/uri';
@@ -22,7 +22,6 @@ import type {
 } from './timed-work-types';
 import {
   bindingsCoveredBy,
-  isRelayLive,
   liveRelayForTarget,
   liveRelayNamesUpstreamContact,
   refreshPointMs,

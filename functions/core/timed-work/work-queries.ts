@@ -2,7 +2,7 @@
  * Read-only questions the timed-work rules ask of an AoR record (GEN-3, DRG-4, DRG-7, DRG-8).
  */
 import type { MidRegistrarConfig } from '../config';
-import { type Binding, type PendingRelay, type UpstreamRegistration, isBindingValid, bindingLapsesAtMs } from '../model';
+import { type Binding, type PendingRelay, type UpstreamRegistration, isBindingValid, isRelayLive, bindingLapsesAtMs } from '../model';
 import { parseUri, urisEqual } from '../../../sip-gateway/src/sip/uri';
 import type { RefreshTarget, TimedWorkRecord } from './timed-work-types';
 
@@ -14,11 +14,6 @@ export function sameUri(a: string, b: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** GEN-7: a relay whose transaction has not ended and that DRG-7 has not taken over yet. */
-export function isRelayLive(relay: PendingRelay, nowMs: number): boolean {
-  return relay.failedAtMs === undefined && nowMs < relay.deadlineAtMs;
 }
 
 /** The time a relay ended without a processed final response (DRG-7), or undefined while it is live. */

@@ -156,10 +156,9 @@ describe('decision core invariants (model-based)', () => {
       expect(run).not.toThrow();
     });
 
-    // Known issue for the reply core (RPL-8): a star's 2xx committed after the 2xx of a relay that
-    // upstream processed after the star ends that newer binding too, without De-REGISTER, so upstream
-    // keeps it (INV-2). Fix idea: the star ends only bindings confirmed by relays sent before it.
-    it.failing('KNOWN ISSUE RPL-8/INV-2: a late star 2xx ends a binding registered after the star', () => {
+    // Found by this test: a star's 2xx committed after the 2xx of a relay that upstream processed after
+    // the star must not end that newer binding (it would stay upstream without De-REGISTER, INV-2).
+    it('RPL-8/INV-2: a late star 2xx keeps the binding a later relay registered', () => {
       // Prepare
       const scenario: Scenario = { ...base, insertion: 'path' };
       const world = new MidRegistrarWorld(scenario, [], [], false);
@@ -177,12 +176,10 @@ describe('decision core invariants (model-based)', () => {
       expect(run).not.toThrow();
     });
 
-    // Known issue for the register core (FWD-8, mode 2): while a first relay of a new incarnation is
-    // pending, a REGISTER with expires=0 for a contact without binding is relayed with E = 0 for the
-    // aggregated contact ("the AoR keeps no valid binding"), removing upstream what the first relay just
-    // registered; the first relay's 2xx then commits a binding upstream no longer holds (INV-1).
-    // Fix idea: count the bindings a live relay of the open incarnation adds as kept (E = O).
-    it.failing('KNOWN ISSUE FWD-8/INV-1: mode 2 removal relayed while the incarnation\'s first relay is pending', () => {
+    // Found by this test: while the first relay of a new incarnation is pending, a REGISTER with
+    // expires=0 must not relay E = 0 for the aggregated contact, or upstream drops what the first relay
+    // registered and its 2xx then commits a binding upstream no longer holds (INV-1).
+    it('FWD-8/INV-1: mode 2 removal relayed while the incarnation\'s first relay is pending keeps the aggregated contact', () => {
       // Prepare
       const scenario: Scenario = { ...base, mode: 2 };
       const world = new MidRegistrarWorld(scenario, [], [], false);

@@ -79,6 +79,11 @@ interface RefBinding {
   lapsesAtMs: number;
   requestedExpiresSec: number;
   callId: string;
+  /** When a REGISTER last refreshed it (absorbed or committed). */
+  updatedAtMs: number;
+  /** The upstream transmission that confirmed it last: its send time and relay order (RPL-8). */
+  confirmedAtMs: number;
+  confirmedSeq: number;
 }
 
 interface DeferredReply {
@@ -89,6 +94,7 @@ interface DeferredReply {
   event: Extract<WorldEvent, { kind: 'register' | 'query' | 'star' }>;
   relayedContacts: RegisteredContact[] | 'star';
   sentAtMs: number;
+  seq: number;
 }
 
 /** Per upstream entry: until when a valid local binding covered it (INV-2). */
@@ -131,6 +137,10 @@ export class MidRegistrarWorld {
   /** Upstream contacts whose De-REGISTER failed at least once (INV-2 exception). */
   private readonly troubled: string[] = [];
   private sweepCursor = 0;
+  /** Relays in decision order (RPL-8 compares a star with the relays sent after it). */
+  private relaySeq = 0;
+  /** Mode 2: the last confirmation of the incarnation, shared by its bindings. */
+  private incarnationConfirmed = { atMs: 0, seq: 0 };
   /**
    * Changes upstream applied whose 2xx was never committed (lost response, late reply): the UA was
    * told the REGISTER failed (RPL-9) and its binding stays as it was, while upstream removed it or
@@ -148,7 +158,7 @@ export class MidRegistrarWorld {
     private readonly scenario: Scenario,
     private readonly sweepPlans: readonly SweepPlan[],
     private readonly sweepLagsMs: readonly number[],
-    private readonly serializeKnownRaces = true,
+    private readonly serializeKnownRaces = process.env.INV_SERIALIZE !== '0',
   ) {
     this.config = scenarioConfig(scenario);
     this.upstream = new UpstreamRegistrarSim(scenario.maxGrantSec);
@@ -188,7 +198,7 @@ export class MidRegistrarWorld {
     // order than upstream processed them, and mode 2 relays of one incarnation overlapping.
     for (let index = this.deferred.length - 1; index >= 0; index -= 1) {
       const outstanding = this.deferred[index];
-      const serialize = this.serializeKnownRaces && (event.kind === 'star' || outstanding.event.kind === 'star' || this.config.mode === 2);
+      const serialize = this.serializeKnownRaces && (event.kind === 'star' || outstanding.event.kind === 'star');
       if (serialize || outstanding.device === event.device) this.deliverDeferredAt(index);
     }
     const device = this.devices[event.device];
@@ -239,6 +249,7 @@ export class MidRegistrarWorld {
     device: Device,
   ): void {
     const sentAtMs = this.nowMs;
+    const seq = ++this.relaySeq;
     const plan = event.relay;
     if (plan.kind === '2xx' || (plan.kind === 'timeout' && plan.appliedUpstream)) {
       const result = this.upstream.register(relayed, device.callId, device.cseq, sentAtMs);
@@ -252,28 +263,28 @@ export class MidRegistrarWorld {
       };
       if (plan.kind === 'timeout') {
         this.advanceTo(sentAtMs + this.config.upstreamTimeoutMs);
-        this.reply(context, { kind: 'timeout', atMs: this.nowMs }, event, relayed, sentAtMs);
+        this.reply(context, { kind: 'timeout', atMs: this.nowMs }, event, relayed, sentAtMs, seq);
         return;
       }
       const deferred: DeferredReply = {
         context, outcome: final, timeoutAtMs: sentAtMs + this.config.upstreamTimeoutMs,
-        device: 'device' in event ? event.device : 0, event, relayedContacts: relayed, sentAtMs,
+        device: 'device' in event ? event.device : 0, event, relayedContacts: relayed, sentAtMs, seq,
       };
       if (plan.deferred) {
         this.deferred.push(deferred);
         return;
       }
       this.advanceTo(sentAtMs + (plan.slow === true ? 9_000 : 40));
-      this.reply(context, { ...final, receivedAtMs: this.nowMs }, event, relayed, sentAtMs);
+      this.reply(context, { ...final, receivedAtMs: this.nowMs }, event, relayed, sentAtMs, seq);
       return;
     }
     if (plan.kind === 'reject') {
       this.advanceTo(sentAtMs + 40);
-      this.reply(context, { kind: 'final', status: plan.status, contacts: [], receivedAtMs: this.nowMs, sentAtMs }, event, relayed, sentAtMs);
+      this.reply(context, { kind: 'final', status: plan.status, contacts: [], receivedAtMs: this.nowMs, sentAtMs }, event, relayed, sentAtMs, seq);
       return;
     }
     this.advanceTo(sentAtMs + (plan.kind === 'timeout' ? this.config.upstreamTimeoutMs : 10));
-    this.reply(context, plan.kind === 'timeout' ? { kind: 'timeout', atMs: this.nowMs } : { kind: 'transport-error', atMs: this.nowMs }, event, relayed, sentAtMs);
+    this.reply(context, plan.kind === 'timeout' ? { kind: 'timeout', atMs: this.nowMs } : { kind: 'transport-error', atMs: this.nowMs }, event, relayed, sentAtMs, seq);
   }
 
   /** Reports a relay's end (register-reply), commits, and updates the reference model on a committed 2xx. */
@@ -283,6 +294,7 @@ export class MidRegistrarWorld {
     event: Extract<WorldEvent, { kind: 'register' | 'query' | 'star' }>,
     relayed: RegisteredContact[] | 'star',
     sentAtMs: number,
+    seq: number,
   ): void {
     const result = applyUpstreamReply(this.config, context, outcome, this.record, this.nowMs, this.ids);
     if (result.nextRecord !== undefined) this.record = result.nextRecord;
@@ -293,9 +305,9 @@ export class MidRegistrarWorld {
       }
       return;
     }
-    if (event.kind === 'star') this.ref.clear();
+    if (event.kind === 'star') this.refStar(sentAtMs, seq);
     if (event.kind !== 'register' || relayed === 'star') return;
-    this.refCommit(event, relayed, outcome, sentAtMs);
+    this.refCommit(event, relayed, outcome, sentAtMs, seq);
   }
 
   private deliverDeferred(): void {
@@ -304,7 +316,7 @@ export class MidRegistrarWorld {
 
   private deliverDeferredAt(index: number): void {
     const [next] = this.deferred.splice(index, 1);
-    this.reply(next.context, { ...next.outcome, receivedAtMs: this.nowMs }, next.event, next.relayedContacts, next.sentAtMs);
+    this.reply(next.context, { ...next.outcome, receivedAtMs: this.nowMs }, next.event, next.relayedContacts, next.sentAtMs, next.seq);
   }
 
   // ---------------------------------------------------------------- time and sweeps
@@ -325,7 +337,7 @@ export class MidRegistrarWorld {
         // RFC 3261 §17.1: the client transaction ends; a late 2xx is never seen (RPL-9).
         const index = this.deferred.findIndex((d) => d.timeoutAtMs === timeoutAtMs);
         const [expired] = this.deferred.splice(index, 1);
-        this.reply(expired.context, { kind: 'timeout', atMs: this.nowMs }, expired.event, expired.relayedContacts, expired.sentAtMs);
+        this.reply(expired.context, { kind: 'timeout', atMs: this.nowMs }, expired.event, expired.relayedContacts, expired.sentAtMs, expired.seq);
       } else {
         this.sweep();
       }
@@ -461,8 +473,16 @@ export class MidRegistrarWorld {
       this.ref.delete(index);
       return;
     }
-    const lapsesAtMs = own?.lapsesAtMs ?? Math.min(...this.refValidAll().map(([, b]) => b.lapsesAtMs));
-    this.ref.set(index, { expiresAtMs: this.nowMs + e * 1000, lapsesAtMs, requestedExpiresSec: e, callId });
+    const shared = own ?? this.refValidAll()[0][1];
+    this.ref.set(index, {
+      expiresAtMs: this.nowMs + e * 1000,
+      lapsesAtMs: shared.lapsesAtMs,
+      requestedExpiresSec: e,
+      callId,
+      updatedAtMs: this.nowMs,
+      confirmedAtMs: shared.confirmedAtMs,
+      confirmedSeq: shared.confirmedSeq,
+    });
   }
 
   /** RPL-5, RPL-6 on the reference state. */
@@ -471,6 +491,7 @@ export class MidRegistrarWorld {
     relayed: RegisteredContact[],
     outcome: Extract<UpstreamOutcome, { kind: 'final' }>,
     sentAtMs: number,
+    seq: number,
   ): void {
     const returned = outcome.contacts.map((value) => contactsOfHeaders([value])[0]);
     const device = this.devices[event.device % this.devices.length];
@@ -483,7 +504,8 @@ export class MidRegistrarWorld {
         this.ref.clear();
         return;
       }
-      for (const [, binding] of this.refValidAll()) binding.lapsesAtMs = lapsesAtMs;
+      this.incarnationConfirmed = { atMs: sentAtMs, seq };
+      for (const [, binding] of this.refValidAll()) Object.assign(binding, { lapsesAtMs, confirmedAtMs: sentAtMs, confirmedSeq: seq });
     }
     if (event.expiresSec === 0 || g === 0) {
       this.ref.delete(event.device);
@@ -494,7 +516,26 @@ export class MidRegistrarWorld {
       lapsesAtMs,
       requestedExpiresSec: event.expiresSec,
       callId: device.callId,
+      updatedAtMs: this.nowMs,
+      confirmedAtMs: sentAtMs,
+      confirmedSeq: seq,
     });
+  }
+
+  /**
+   * RPL-8: upstream removed what it held when it processed the star; what relays sent after the star
+   * registered again stays. Mode 2: if the incarnation was confirmed again after the star, only the
+   * bindings last refreshed before the star end.
+   */
+  private refStar(starSentAtMs: number, starSeq: number): void {
+    const later = (atMs: number, seq: number): boolean => atMs > starSentAtMs || seq > starSeq;
+    const mode2Again = this.config.mode === 2 && later(this.incarnationConfirmed.atMs, this.incarnationConfirmed.seq);
+    for (const [index, binding] of [...this.ref.entries()]) {
+      const stays = this.config.mode === 2
+        ? mode2Again && binding.updatedAtMs >= starSentAtMs
+        : later(binding.confirmedAtMs, binding.confirmedSeq);
+      if (!stays) this.ref.delete(index);
+    }
   }
 
   /** DRG-9: a refresh 2xx moves U of what it covers; taken from the committed record. */
@@ -504,7 +545,10 @@ export class MidRegistrarWorld {
       const uri = parseUri(this.devices[index].contactUri);
       const binding = this.record.bindings.find((b) => urisEqual(parseUri(b.contactUri), uri));
       const lapsesAtMs = binding?.upstream?.lapsesAtMs ?? (binding?.incarnationId === this.record.incarnation?.id ? this.record.incarnation?.upstream?.lapsesAtMs : undefined);
-      if (lapsesAtMs !== undefined && this.refValid(index) !== undefined) ref.lapsesAtMs = lapsesAtMs;
+      if (lapsesAtMs !== undefined && this.refValid(index) !== undefined) {
+        Object.assign(ref, { lapsesAtMs, confirmedAtMs: this.nowMs, confirmedSeq: this.relaySeq });
+        if (this.config.mode === 2) this.incarnationConfirmed = { atMs: this.nowMs, seq: this.relaySeq };
+      }
     }
   }
 
