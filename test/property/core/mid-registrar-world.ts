@@ -151,8 +151,8 @@ export class MidRegistrarWorld {
   private readonly unacknowledged: { contactUri: string; atMs: number }[] = [];
 
   /**
-   * @param serializeKnownRaces keep the orderings of the known core issues (star vs another relay,
-   *   overlapping mode 2 relays) out of the run; the regression tests turn it off.
+   * @param serializeKnownRaces keep a star and other devices' relays from overlapping (see
+   *   {@link MidRegistrarWorld.register}); the regression tests turn it off.
    */
   constructor(
     private readonly scenario: Scenario,
@@ -193,9 +193,9 @@ export class MidRegistrarWorld {
 
   private register(event: Extract<WorldEvent, { kind: 'register' | 'query' | 'star' }>): void {
     // RFC 3261 §10.2: a UA sends no new REGISTER before the previous one got its final response.
-    // Two orderings the core cannot see are kept out of the random runs and pinned by the regression
-    // tests of invariants.test.ts instead: a star and another relay whose replies arrive in the other
-    // order than upstream processed them, and mode 2 relays of one incarnation overlapping.
+    // A star and another device's relay in flight at the same time are kept apart: when the other
+    // relay was sent first, upstream may have processed it before or after the star, and no core can
+    // tell which from the replies (reported as a SPEC gap; INV_SERIALIZE=0 shows it).
     for (let index = this.deferred.length - 1; index >= 0; index -= 1) {
       const outstanding = this.deferred[index];
       const serialize = this.serializeKnownRaces && (event.kind === 'star' || outstanding.event.kind === 'star');
