@@ -53,10 +53,23 @@ export function contactExpiresSec(contact: NameAddr): number | undefined {
 export function contactQ(contact: NameAddr): number | undefined {
   const v = findParam(contact.params, 'q');
   if (v === undefined) return undefined;
-  if (v === null || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(v)) {
+  if (v === null || !isQValue(v)) {
     throw new SipParseError('Invalid q param in contact', { code: 'bad-header', header: 'Contact' });
   }
   return Number(v);
+}
+
+/** qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 3261 §25.1). */
+function isQValue(v: string): boolean {
+  const first = v.charCodeAt(0);
+  if ((first !== 48 && first !== 49) || v.length > 5) return false;
+  if (v.length === 1) return true;
+  if (v.charCodeAt(1) !== 46) return false;
+  for (let i = 2; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (first === 49 ? c !== 48 : c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** The `+sip.instance` parameter without its quotes (RFC 5626 §4.1), or undefined. */

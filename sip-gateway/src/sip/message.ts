@@ -9,7 +9,7 @@
  * parsed on first access and cached. Serialization copies untouched header lines byte for byte.
  */
 import { isAscii } from 'node:buffer';
-import { isLws, isToken, parseDeltaSeconds, parseDigits, trimLws } from './chars';
+import { isHex as isHexCode, isLws, isToken, parseDeltaSeconds, parseDigits, trimLws } from './chars';
 import { type ContactList, parseContacts } from './contact';
 import { SipParseError, type SipParseErrorCode, type SipResponseContext } from './errors';
 import { canonicalHeaderName, commonHeaderAt, headerKey, isListHeader } from './header-names';
@@ -63,10 +63,11 @@ const MAX_CSEQ = 4294967295;
 const SINGLE_INSTANCE = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'];
 /** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
 const SIP_VERSION = 'SIP/2.0';
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 const HIGH_BYTES = /[\x80-\xff]/;
 const FOLD = /[ \t]*\r?\n[ \t]+/g;
+/** callid = word [ "@" word ]: visible ASCII only (RFC 3261 §25.1). */
+const CALL_ID = /^[\x21-\x7e]+$/;
 
 function parseError(reason: string, code: SipParseErrorCode, header?: string): SipParseError {
   return new SipParseError(reason, header === undefined ? { code } : { code, header });
@@ -90,16 +91,26 @@ function validateRequestUri(text: string): void {
  * grammar is checked when the URI is first read ({@link SipMessage.sipRequestUri}).
  */
 function screenRequestUri(text: string): void {
-  let ok = true;
-  try {
-    const abs = parseAbsoluteUri(text);
-    if (abs.scheme === 'sip' || abs.scheme === 'sips') {
-      const at = abs.opaque.indexOf('@');
-      ok = abs.opaque.indexOf('?', at < 0 ? 0 : at) < 0;
-    }
-  } catch (err) {
-    if (!(err instanceof SipParseError)) throw err;
-    ok = false;
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":" and a non-empty rest (RFC 2396 §3.1)
+  const colon = text.indexOf(':');
+  let ok = colon > 0 && colon < text.length - 1;
+  for (let i = 0; ok && i < colon; i++) {
+    const c = text.charCodeAt(i) | 0x20;
+    ok = (c >= 97 && c <= 122) || (i > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46));
+  }
+  let at = -1;
+  let question = -1;
+  for (let i = colon + 1; ok && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c >= 127 || c === 34 || c === 60 || c === 62) ok = false;
+    else if (c === 37) ok = isHexCode(text.charCodeAt(i + 1)) && isHexCode(text.charCodeAt(i + 2));
+    else if (c === 64 && at < 0) at = i;
+    else if (c === 63 && question < 0) question = i;
+  }
+  if (ok && (colon === 3 || colon === 4)) {
+    const scheme = text.slice(0, colon).toLowerCase();
+    // The user part may contain "?", so only one after "@" (or with no user part at all) starts headers.
+    if ((scheme === 'sip' || scheme === 'sips') && question >= 0 && (at < 0 || text.indexOf('?', at) >= 0)) ok = false;
   }
   if (!ok) throw new SipParseError('Bad Request-URI', { code: 'bad-uri' });
 }
@@ -149,22 +160,30 @@ function parseCSeqValue(value: string): CSeq {
  * Typed values parsed on first access. `undefined` means not parsed yet; `null` means parsed and absent.
  * Failures are not cached: they throw again on the next access.
  */
-class ParsedSlots {
-  ruri: SipUri | undefined = undefined;
-  vias: Via[] | undefined = undefined;
-  topVia: Via | null | undefined = undefined;
-  from: NameAddr | undefined = undefined;
-  to: NameAddr | undefined = undefined;
-  fromTag: string | null | undefined = undefined;
-  toTag: string | null | undefined = undefined;
-  callId: string | undefined = undefined;
-  cseq: CSeq | undefined = undefined;
-  maxForwards: number | null | undefined = undefined;
-  expires: number | null | undefined = undefined;
-  contacts: ContactList | undefined = undefined;
-  ctx: SipResponseContext | null | undefined = undefined;
+interface ParsedSlots {
+  ruri: SipUri | undefined;
+  vias: Via[] | undefined;
+  topVia: Via | null | undefined;
+  from: NameAddr | undefined;
+  to: NameAddr | undefined;
+  fromTag: string | null | undefined;
+  toTag: string | null | undefined;
+  callId: string | undefined;
+  cseq: CSeq | undefined;
+  maxForwards: number | null | undefined;
+  expires: number | null | undefined;
+  contacts: ContactList | undefined;
+  ctx: SipResponseContext | null | undefined;
   /** Route, Record-Route, Path, Supported, Require by header name; created when first needed. */
-  lists: Map<string, unknown[]> | undefined = undefined;
+  lists: Map<string, unknown[]> | undefined;
+}
+
+/** Empty slots as one literal, so every cache shares one hidden class and costs one allocation. */
+function emptySlots(): ParsedSlots {
+  return {
+    ruri: undefined, vias: undefined, topVia: undefined, from: undefined, to: undefined, fromTag: undefined, toTag: undefined,
+    callId: undefined, cseq: undefined, maxForwards: undefined, expires: undefined, contacts: undefined, ctx: undefined, lists: undefined,
+  };
 }
 
 /** Options of {@link createResponse}. */
@@ -310,7 +329,7 @@ export class SipMessage {
 
   /** The cache of typed values, created on the first typed access. */
   private slots(): ParsedSlots {
-    return (this.cache ??= new ParsedSlots());
+    return (this.cache ??= emptySlots());
   }
 
   /** `Bad <Header> header` for a failed typed parse, carrying the response context when readable. */
@@ -410,12 +429,7 @@ export class SipMessage {
     const c = this.slots();
     if (c.callId !== undefined) return c.callId;
     const v = this.required('Call-ID');
-    let word = v.length > 0;
-    for (let i = 0; i < v.length && word; i++) {
-      const ch = v.charCodeAt(i);
-      word = ch > 32 && ch < 127;
-    }
-    if (!word) throw this.badHeader('Call-ID', parseError('Call-ID is not a word', 'bad-header', 'Call-ID'));
+    if (!CALL_ID.test(v)) throw this.badHeader('Call-ID', parseError('Call-ID is not a word', 'bad-header', 'Call-ID'));
     return (c.callId = v);
   }
 
@@ -767,8 +781,9 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
   // RFC 3261 §7.5: CRLFs before the start line are ignored.
   while (pos < buf.length && (buf[pos] === 13 || buf[pos] === 10)) pos++;
   const messageStart = pos;
-  const crlfcrlf = buf.indexOf(CRLFCRLF, messageStart);
-  const text = buf.toString('latin1', 0, crlfcrlf < 0 ? buf.length : crlfcrlf + 2);
+  // One latin1 view of the whole datagram: one char per byte, so text offsets are buffer offsets. The
+  // line scan below stops at the empty line; the body is then cut from the buffer, never from the text.
+  const text = buf.latin1Slice(0, buf.length);
   let nl = text.indexOf('\n', pos);
   if (nl < 0) throw parseError('No end of start line', 'bad-start-line');
   let le = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
@@ -785,13 +800,7 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
   let clValue = -1;
   while (pos <= text.length) {
     nl = text.indexOf('\n', pos);
-    if (nl < 0) {
-      if (pos === text.length && crlfcrlf >= 0) {
-        bodyStart = crlfcrlf + 4;
-        break;
-      }
-      throw parseError('No empty line after the headers', 'malformed');
-    }
+    if (nl < 0) throw parseError('No empty line after the headers', 'malformed');
     le = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     if (le === pos) {
       bodyStart = nl + 1;
@@ -829,7 +838,8 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
   }
   if (bodyStart < 0) throw parseError('No empty line after the headers', 'malformed');
 
-  const highBytes = !isAscii(buf.subarray(0, text.length));
+  // A non-ASCII body only costs a per-value check later; values are then decoded as UTF-8 when needed.
+  const highBytes = !isAscii(buf);
   if (highBytes && HIGH_BYTES.test(start.reasonPhrase)) start.reasonPhrase = Buffer.from(start.reasonPhrase, 'latin1').toString('utf8');
   let body: Buffer;
   if (clField >= 0) {
@@ -845,9 +855,10 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
     if (bodyStart + clValue > buf.length) {
       throw parseError(`Content-Length ${clValue} exceeds the ${buf.length - bodyStart} bytes received`, 'bad-content-length', 'Content-Length');
     }
-    body = buf.subarray(bodyStart, bodyStart + clValue);
+    // Most REGISTERs have no body: share one empty buffer instead of creating a view.
+    body = clValue === 0 ? EMPTY : buf.subarray(bodyStart, bodyStart + clValue);
   } else {
-    body = buf.subarray(bodyStart);
+    body = bodyStart === buf.length ? EMPTY : buf.subarray(bodyStart);
   }
   const exact = messageStart === 0 && clField >= 0 && bodyStart + clValue === buf.length && !hasDuplicate(fields, 'content-length');
   return new SipMessage(buf, text, highBytes, start, fields, body, exact ? buf : undefined);

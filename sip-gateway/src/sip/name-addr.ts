@@ -28,6 +28,10 @@ function unescapeQuotedPairs(s: string): string {
   return s.indexOf('\\') < 0 ? s : s.replace(/\\(.)/gs, '$1');
 }
 
+function nameAddrError(what: string, why: string): SipParseError {
+  return new SipParseError(`Bad ${what}: ${why}`, { code: 'bad-header', header: what });
+}
+
 /**
  * Splits a name-addr or addr-spec into display name, URI text and header parameters without parsing the
  * URI. For an addr-spec, the `;` parameters belong to the header (RFC 3261 §20), so the URI ends at the
@@ -38,13 +42,12 @@ function unescapeQuotedPairs(s: string): string {
 export function splitNameAddr(text: string, what = 'name-addr'): NameAddrParts {
   let i = skipLws(text, 0);
   let displayName: string | undefined;
-  const fail = (why: string): SipParseError => new SipParseError(`Bad ${what}: ${why}`, { code: 'bad-header', header: what });
   if (text.charCodeAt(i) === 34) {
     const q = endOfQuoted(text, i);
-    if (q < 0) throw fail('unterminated display name');
+    if (q < 0) throw nameAddrError(what, 'unterminated display name');
     displayName = unescapeQuotedPairs(text.slice(i + 1, q));
     i = skipLws(text, q + 1);
-    if (text.charCodeAt(i) !== 60) throw fail('"<" expected after display name');
+    if (text.charCodeAt(i) !== 60) throw nameAddrError(what, '"<" expected after display name');
   } else {
     // A token display name is tokens separated by LWS; anything else means an addr-spec.
     let j = i;
@@ -57,16 +60,16 @@ export function splitNameAddr(text: string, what = 'name-addr'): NameAddrParts {
   }
   if (text.charCodeAt(i) === 60) {
     const close = text.indexOf('>', i + 1);
-    if (close < 0) throw fail('missing ">"');
+    if (close < 0) throw nameAddrError(what, 'missing ">"');
     const uriText = text.slice(i + 1, close);
     const params = parseHeaderParams(text, close + 1, what);
     return displayName === undefined ? { uriText, params } : { displayName, uriText, params };
   }
   let end = i;
   while (end < text.length && text.charCodeAt(end) !== 59 && !isLws(text.charCodeAt(end))) end++;
-  if (end === i) throw fail('empty');
+  if (end === i) throw nameAddrError(what, 'empty');
   // RFC 3261 §20: a URI with a comma, question mark or semicolon must be in angle brackets.
-  if (text.indexOf('?', i) >= 0 && text.indexOf('?', i) < end) throw fail('URI with headers must be in angle brackets');
+  if (text.indexOf('?', i) >= 0 && text.indexOf('?', i) < end) throw nameAddrError(what, 'URI with headers must be in angle brackets');
   return { uriText: text.slice(i, end), params: parseHeaderParams(text, end, what) };
 }
 
@@ -88,7 +91,7 @@ export function parseNameAddr(text: string, what = 'name-addr'): NameAddr {
   } catch (err) {
     throw new SipParseError(`Bad ${what}: ${(err as SipParseError).reason}`, { code: 'bad-header', header: what, cause: err });
   }
-  return parts.displayName === undefined ? { uri, params: parts.params } : { displayName: parts.displayName, uri, params: parts.params };
+  return { displayName: parts.displayName, uri, params: parts.params };
 }
 
 /** Formats a name-addr; the URI is always in angle brackets and a display name always quoted. */

@@ -1,7 +1,7 @@
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1): parsing, formatting and the comparison rules of §19.1.4.
  */
-import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex, parseDigits } from './chars';
+import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex } from './chars';
 import { SipParseError } from './errors';
 
 /** A URI parameter, in wire order; `value` is undefined for a flag such as `;lr`. */
@@ -102,26 +102,37 @@ function parseHost(text: string, host: string): void {
  * ```
  */
 export function parseUri(text: string): SipUri {
-  const colon = text.indexOf(':');
-  if (colon !== 3 && colon !== 4) throw bad(text, 'scheme');
-  const schemeText = text.slice(0, colon).toLowerCase();
-  if (schemeText !== 'sip' && schemeText !== 'sips') throw bad(text, 'scheme');
-  const scheme: 'sip' | 'sips' = schemeText;
-  let i = colon + 1;
-  const uri: SipUri = { scheme, host: '', params: [] };
+  // Scheme compared by char codes: no substring, no case folding allocation.
+  const c0 = text.charCodeAt(0) | 0x20;
+  const c1 = text.charCodeAt(1) | 0x20;
+  const c2 = text.charCodeAt(2) | 0x20;
+  if (c0 !== 115 || c1 !== 105 || c2 !== 112) throw bad(text, 'scheme');
+  let scheme: 'sip' | 'sips';
+  let i: number;
+  if (text.charCodeAt(3) === 58) {
+    scheme = 'sip';
+    i = 4;
+  } else if ((text.charCodeAt(3) | 0x20) === 115 && text.charCodeAt(4) === 58) {
+    scheme = 'sips';
+    i = 5;
+  } else {
+    throw bad(text, 'scheme');
+  }
+  const n = text.length;
+  let user: string | undefined;
+  let password: string | undefined;
 
   // userinfo ends at the first "@": it cannot appear unescaped in user, password, host or params.
   const at = text.indexOf('@', i);
   if (at >= 0) {
-    const userinfo = text.slice(i, at);
-    const pc = userinfo.indexOf(':');
-    const user = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
-    if (user.length === 0 || !allIn(USER, user)) throw bad(text, 'user');
-    uri.user = user;
+    let pc = text.indexOf(':', i);
+    if (pc > at) pc = -1;
+    const userEnd = pc >= 0 ? pc : at;
+    if (userEnd === i || !validRange(USER, text, i, userEnd)) throw bad(text, 'user');
+    user = text.slice(i, userEnd);
     if (pc >= 0) {
-      const password = userinfo.slice(pc + 1);
-      if (!allIn(PASSWORD, password)) throw bad(text, 'password');
-      uri.password = password;
+      if (!validRange(PASSWORD, text, pc + 1, at)) throw bad(text, 'password');
+      password = text.slice(pc + 1, at);
     }
     i = at + 1;
   }
@@ -133,7 +144,7 @@ export function parseUri(text: string): SipUri {
     if (end < 0) throw bad(text, 'IPv6 reference');
     end++;
   } else {
-    while (end < text.length) {
+    while (end < n) {
       const ch = text.charCodeAt(end);
       if (ch === 58 || ch === 59 || ch === 63) break;
       end++;
@@ -141,47 +152,75 @@ export function parseUri(text: string): SipUri {
   }
   const host = text.slice(i, end);
   parseHost(text, host);
-  uri.host = host;
   i = end;
+  let port: number | undefined;
   if (text.charCodeAt(i) === 58) {
-    let pe = i + 1;
-    while (pe < text.length && text.charCodeAt(pe) !== 59 && text.charCodeAt(pe) !== 63) pe++;
-    const port = parseDigits(text.slice(i + 1, pe), 5);
-    if (port < 0 || port > 65535) throw bad(text, 'port');
-    uri.port = port;
-    i = pe;
+    let value = 0;
+    let digits = 0;
+    i++;
+    while (i < n) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 5 || value > 65535) throw bad(text, 'port');
+    port = value;
   }
 
-  // uri-parameters
+  // uri-parameters: names and values validated in place, then cut once
+  const params: UriParam[] = [];
   while (text.charCodeAt(i) === 59) {
-    let pe = i + 1;
-    while (pe < text.length && text.charCodeAt(pe) !== 59 && text.charCodeAt(pe) !== 63) pe++;
-    const param = text.slice(i + 1, pe);
-    const eq = param.indexOf('=');
-    const name = eq >= 0 ? param.slice(0, eq) : param;
-    if (name.length === 0 || !allIn(PARAM, name)) throw bad(text, 'parameter');
-    if (eq >= 0) {
-      const value = param.slice(eq + 1);
-      if (value.length === 0 || !allIn(PARAM, value)) throw bad(text, 'parameter');
-      uri.params.push({ name, value });
-    } else {
-      uri.params.push({ name });
+    const ns = i + 1;
+    let j = ns;
+    while (j < n) {
+      const ch = text.charCodeAt(j);
+      if (ch === 61 || ch === 59 || ch === 63) break;
+      j++;
     }
-    i = pe;
+    if (j === ns || !validRange(PARAM, text, ns, j)) throw bad(text, 'parameter');
+    const name = text.slice(ns, j);
+    if (text.charCodeAt(j) === 61) {
+      const vs = j + 1;
+      let k = vs;
+      while (k < n) {
+        const ch = text.charCodeAt(k);
+        if (ch === 59 || ch === 63) break;
+        k++;
+      }
+      if (k === vs || !validRange(PARAM, text, vs, k)) throw bad(text, 'parameter');
+      params.push({ name, value: text.slice(vs, k) });
+      i = k;
+    } else {
+      params.push({ name });
+      i = j;
+    }
   }
 
   // headers = "?" header *( "&" header )
+  let headers: string | undefined;
   if (text.charCodeAt(i) === 63) {
-    const headers = text.slice(i + 1);
+    headers = text.slice(i + 1);
     for (const h of headers.split('&')) {
       const eq = h.indexOf('=');
       if (eq <= 0 || !allIn(HNV, h.slice(0, eq)) || !allIn(HNV, h.slice(eq + 1))) throw bad(text, 'headers');
     }
-    uri.headers = headers;
-    i = text.length;
+    i = n;
   }
-  if (i !== text.length) throw bad(text, 'trailing characters');
-  return uri;
+  if (i !== n) throw bad(text, 'trailing characters');
+  // One literal with every field (absent ones undefined): all parsed URIs share one hidden class.
+  return { scheme, user, password, host, port, params, headers };
+}
+
+/** True when `text[start, end)` is all in `t` with valid %HH escapes. */
+function validRange(t: Uint8Array, text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || t[c] !== 1) return false;
+    if (c === 37 && !(isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2)))) return false;
+  }
+  return true;
 }
 
 /** Formats a URI back to its wire form; `formatUri(parseUri(s))` is `s` with the scheme lower-cased. */

@@ -1,9 +1,9 @@
 /**
  * The Via header field (RFC 3261 §20.42, §18.2.1; rport from RFC 3581).
  */
-import { TOKEN, inTable, parseDigits, skipLws } from './chars';
+import { TOKEN, equalsLower, inTable, parseDigits, skipLws } from './chars';
 import { SipParseError } from './errors';
-import { type HeaderParam, findParam, formatHeaderParams, parseHeaderParams } from './header-params';
+import { type HeaderParam, formatHeaderParams, parseHeaderParams } from './header-params';
 
 /**
  * One via-parm. `params` is the source of truth for formatting; `branch`, `received` and `rport` are
@@ -98,31 +98,34 @@ export function parseVia(text: string): Via {
     host = text.slice(hs, i);
   }
   if (host.length === 0) throw fail('sent-by host');
-  const via: Via = { protocol, transport, host, params: [] };
   i = skipLws(text, i);
+  let port: number | undefined;
   if (text.charCodeAt(i) === 58) {
     i = skipLws(text, i + 1);
     const ps = i;
     while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
-    const port = parseDigits(text.slice(ps, i), 5);
+    port = parseDigits(text.slice(ps, i), 5);
     if (port < 0 || port > 65535) throw fail('sent-by port');
-    via.port = port;
   }
-  via.params = parseHeaderParams(text, i, 'Via');
-  const branch = findParam(via.params, 'branch');
-  if (branch === null) throw fail('branch without value');
-  if (branch !== undefined) via.branch = branch;
-  const received = findParam(via.params, 'received');
-  if (received === null) throw fail('received without value');
-  if (received !== undefined) via.received = received;
-  const rport = findParam(via.params, 'rport');
-  if (rport === null) {
-    via.rport = null;
-  } else if (rport !== undefined) {
-    const n = parseDigits(rport, 5);
-    if (n < 0 || n > 65535) throw fail('rport');
-    via.rport = n;
+  const params = parseHeaderParams(text, i, 'Via');
+  let branch: string | undefined;
+  let received: string | undefined;
+  let rport: number | null | undefined;
+  for (const p of params) {
+    if (equalsLower(p.name, 'branch')) {
+      if (p.value === undefined) throw fail('branch without value');
+      branch ??= p.value;
+    } else if (equalsLower(p.name, 'received')) {
+      if (p.value === undefined) throw fail('received without value');
+      received ??= p.value;
+    } else if (rport === undefined && equalsLower(p.name, 'rport')) {
+      const n = p.value === undefined ? null : parseDigits(p.value, 5);
+      if (n !== null && (n < 0 || n > 65535)) throw fail('rport');
+      rport = n;
+    }
   }
+  // One object literal with every field, absent ones undefined, so all Vias share one hidden class.
+  const via: Via = { protocol, transport, host, port, params, branch, received, rport };
   return via;
 }
 
