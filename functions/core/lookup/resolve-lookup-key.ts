@@ -50,6 +50,17 @@ const CONTACT_ID_PATTERN = /^(0|[1-9]\d{0,18})$/;
 const CONTACT_ID_LIMIT = 2n ** 63n;
 
 const trustedCache = new WeakMap<readonly string[], TrustedSources>();
+const advertisedCache = new Map<string, SipUri>();
+
+/** `advertisedUri` parsed once per value (lookup runs for every initial request). */
+function advertisedOf(config: LookupConfig): SipUri {
+  let advertised = advertisedCache.get(config.advertisedUri);
+  if (advertised === undefined) {
+    advertised = parseUri(config.advertisedUri);
+    advertisedCache.set(config.advertisedUri, advertised);
+  }
+  return advertised;
+}
 
 function trustedSources(config: LookupConfig): TrustedSources {
   let trusted = trustedCache.get(config.trustedUpstreamSources);
@@ -144,7 +155,7 @@ function keyFromOurRequestUri(config: LookupConfig, requestUri: SipUri, removeTo
  */
 export function resolveLookupKey(config: LookupConfig, request: LookupRequest): LookupKey {
   if (request.hasToTag || NOT_LOOKED_UP.has(request.method.toUpperCase())) return { kind: 'not-lookup' };
-  const advertised = parseUri(config.advertisedUri);
+  const advertised = advertisedOf(config);
   const trusted = isTrustedSource(trustedSources(config), request.flow.remoteAddress, request.flow.remotePort);
   const requestUri = tryParseUri(request.requestUri);
 
