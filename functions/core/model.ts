@@ -141,6 +141,12 @@ export interface Binding {
  * Created by the first relay for an AoR without an open incarnation (its {@link upstream} is absent until
  * that relay's 2xx commits). Open while the AoR has a valid binding or a pending relay for it
  * ({@link isIncarnationOpen}); once closed it is never reused: the next relay creates a new one.
+ *
+ * When upstream confirms the end of the aggregated contact (RPL-6 g = 0 or contact missing, RPL-8 star)
+ * the reply core deletes {@link AorRecord.incarnation}. So an incarnation still in the record with
+ * {@link upstream} set is registered upstream until its U, whether or not bindings of it remain
+ * (e.g. its bindings were swept while a relay kept it open, and that relay then failed): closing it
+ * while `now < U` needs a De-REGISTER (DRG-2).
  */
 export interface Incarnation {
   /** Random decimal integer below 2^63; the `contactIdParam` of the aggregated contact. */
