@@ -541,6 +541,18 @@ export class SipMessage {
     return this.optionTags('Require');
   }
 
+  /**
+   * The Content-Length header value, or undefined when absent. A parsed message has already been framed
+   * by it (conflicting or malformed values were rejected); the body length is what serialize() writes.
+   */
+  contentLength(): number | undefined {
+    const v = this.header('Content-Length');
+    if (v === undefined) return undefined;
+    const n = parseDigits(v, 10);
+    if (n < 0) throw this.badHeader('Content-Length', parseError('Content-Length is not a number', 'bad-content-length', 'Content-Length'));
+    return n;
+  }
+
   /** True when the request carries Authorization or Proxy-Authorization credentials. */
   hasAuthorization(): boolean {
     return this.hasHeader('Authorization') || this.hasHeader('Proxy-Authorization');
