@@ -59,6 +59,8 @@ interface StartLine {
 }
 
 const MAX_CSEQ = 4294967295;
+/** Keys of the names the accessors ask for, so they skip the name lookup. */
+const KEY_OF: Readonly<Record<string, string>> = { From: 'from', To: 'to', 'Call-ID': 'call-id', CSeq: 'cseq', Via: 'via' };
 /** Headers that may appear once only (RFC 3261 §7.3.1: they are not lists). */
 const SINGLE_INSTANCE = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'];
 /** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
@@ -285,7 +287,11 @@ export class SipMessage {
 
   /** The value of the first field with this name (case-insensitive, compact forms), or undefined. */
   header(name: string): string | undefined {
-    const key = headerKey(name) ?? name.toLowerCase();
+    return this.firstValue(headerKey(name) ?? name.toLowerCase());
+  }
+
+  /** The first value of a canonical key: the accessors' path, which skips the name lookup. */
+  private firstValue(key: string): string | undefined {
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) {
       if (fields[i].key === key) return this.fieldValue(fields[i]);
@@ -340,7 +346,7 @@ export class SipMessage {
   }
 
   private required(header: string): string {
-    const v = this.header(header);
+    const v = this.firstValue(KEY_OF[header] ?? header.toLowerCase());
     if (v === undefined) {
       const ctx = this.responseContext();
       throw new SipParseError(`${header} header not found`, { code: 'missing-header', header, ...(ctx ? { responseContext: ctx } : {}) });
@@ -363,7 +369,7 @@ export class SipMessage {
   topVia(): Via | undefined {
     const c = this.slots();
     if (c.topVia !== undefined) return c.topVia ?? undefined;
-    const first = this.header('via');
+    const first = this.firstValue('via');
     if (first === undefined) {
       c.topVia = null;
       return undefined;
@@ -449,7 +455,7 @@ export class SipMessage {
   maxForwards(): number | undefined {
     const c = this.slots();
     if (c.maxForwards !== undefined) return c.maxForwards ?? undefined;
-    const v = this.header('Max-Forwards');
+    const v = this.firstValue('max-forwards');
     if (v === undefined) {
       c.maxForwards = null;
       return undefined;
@@ -466,7 +472,7 @@ export class SipMessage {
   expires(): number | undefined {
     const c = this.slots();
     if (c.expires !== undefined) return c.expires ?? undefined;
-    const v = this.header('Expires');
+    const v = this.firstValue('expires');
     if (v === undefined) {
       c.expires = null;
       return undefined;
@@ -600,10 +606,10 @@ export class SipMessage {
     if (!this.start.isRequest) return undefined;
     const c = this.slots();
     if (c.ctx !== undefined) return c.ctx ?? undefined;
-    const from = this.header('from');
-    const to = this.header('to');
-    const callId = this.header('call-id');
-    const cseq = this.header('cseq');
+    const from = this.firstValue('from');
+    const to = this.firstValue('to');
+    const callId = this.firstValue('call-id');
+    const cseq = this.firstValue('cseq');
     const ctx = from === undefined || to === undefined || callId === undefined || cseq === undefined
       ? undefined
       : readableContext(this.headerValues('via'), from, to, callId, cseq);
