@@ -40,6 +40,8 @@ export interface SweepHandlerDeps {
   sleep: (ms: number) => Promise<void>;
   /** Published after each invocation (metrics flush). */
   onInvocationEnd?: (report: SweepRunReport) => void;
+  /** A pass failed (store unreachable…); the loop goes on with the next pass. */
+  onPassError?: (error: unknown) => void;
   /** Pause between the starts of two passes. @default 5000 */
   loopIntervalMs?: number;
   /** No pass starts later than this after the invocation started. @default 55000 */
@@ -89,9 +91,18 @@ export function createSweepHandler(deps: SweepHandlerDeps): (event: unknown, con
     const remainingMs = context === undefined ? Infinity : context.getRemainingTimeInMillis() - deps.config.upstreamTimeoutMs - 1_000;
     const lastStartMs = startMs + Math.min(budgetMs, remainingMs);
     const total: SweepRunReport = { shard, passes: 0, aors: 0, deregistersSent: 0, refreshesSent: 0, failures: 0, conflicts: 0, deleted: 0, errors: 0 };
+    let failedPasses = 0;
+    let lastError: unknown;
     try {
       for (let passStartMs = startMs; ; ) {
-        add(total, await deps.service.sweepShard(shard, passStartMs));
+        try {
+          add(total, await deps.service.sweepShard(shard, passStartMs));
+        } catch (error) {
+          // A failed pass claimed nothing it did not commit; the next pass (or invocation) takes the work up.
+          failedPasses += 1;
+          lastError = error;
+          deps.onPassError?.(error);
+        }
         const nextStartMs = passStartMs + intervalMs;
         if (nextStartMs > lastStartMs) break;
         const waitMs = nextStartMs - deps.nowMs();
@@ -101,6 +112,8 @@ export function createSweepHandler(deps: SweepHandlerDeps): (event: unknown, con
     } finally {
       deps.onInvocationEnd?.(total);
     }
+    // Every pass failed: fail the invocation, so the function's error alarm sees a sweep that does nothing.
+    if (total.passes === 0 && failedPasses > 0) throw lastError;
     return total;
   };
 }

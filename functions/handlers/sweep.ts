@@ -15,7 +15,7 @@ import { createUpstreamSender, type UpstreamSender } from '../upstream/upstream-
 import { InvocationCounters } from './decision-batch-handler';
 import { readHandlerEnv } from './handler-env';
 import { createSweepHandler, type SweepContext, type SweepRunReport } from './sweep-handler';
-import { SweepService } from './sweep-service';
+import { SweepService, SWEEP_METRIC } from './sweep-service';
 import { parseUri } from '../../sip-gateway/src/sip/uri';
 
 const env = readHandlerEnv(process.env);
@@ -51,6 +51,10 @@ const sweep = createSweepHandler({
   service,
   nowMs: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  onPassError: (error) => {
+    counters.increment(SWEEP_METRIC.sweepErrors);
+    logger.error('sweep pass failed', { error: error as Error });
+  },
   onInvocationEnd: (report: SweepRunReport) => {
     logger.info('sweep finished', { ...report });
     counters.publish(metrics);

@@ -75,12 +75,42 @@ describe('sweep handler', () => {
     expect(sleeps).toEqual([]);
   });
 
-  it('publishes its report when the invocation ends, also after a failing pass', async () => {
+  it('GEN-1: a failing pass is reported and the loop goes on, so one store hiccup does not stall the shard for a minute', async () => {
+    // Prepare
+    const config = testConfig({ shardCount: 1 });
+    const clock = { nowMs: 0 };
+    let calls = 0;
+    const service = {
+      sweepShard: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('store down');
+        return PASS;
+      },
+    } as unknown as SweepService;
+    const passErrors: unknown[] = [];
+    const handler = createSweepHandler({
+      config,
+      service,
+      nowMs: () => clock.nowMs,
+      sleep: async (ms) => void (clock.nowMs += ms),
+      onPassError: (error) => passErrors.push(error),
+      loopBudgetMs: 10_000,
+    });
+
+    // Act
+    const report = await handler({ shard: 0 });
+
+    // Assess
+    expect(passErrors).toHaveLength(1);
+    expect(report.passes).toBe(2);
+  });
+
+  it('fails the invocation when every pass failed, after publishing its report', async () => {
     // Prepare
     const config = testConfig({ shardCount: 1 });
     const ended: unknown[] = [];
     const service = { sweepShard: async () => Promise.reject(new Error('store down')) } as unknown as SweepService;
-    const handler = createSweepHandler({ config, service, nowMs: () => 0, sleep: async () => undefined, onInvocationEnd: (r) => ended.push(r) });
+    const handler = createSweepHandler({ config, service, nowMs: () => 0, sleep: async () => undefined, onInvocationEnd: (r) => ended.push(r), loopBudgetMs: 0 });
 
     // Act
     const run = handler({ shard: 0 });
