@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 const entries = {
   main: 'sip-gateway/src/main.ts',
   'bench-codec': 'bench/codec.ts',
+  'bench-deregister': 'bench/deregister-delay.ts',
 };
 const entryPoints = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 await build({
