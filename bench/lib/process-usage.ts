@@ -1,0 +1,41 @@
+/**
+ * CPU time and memory of another process, read from Linux /proc (the gateway under test).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** CPU and memory of a process at one instant. */
+export interface ProcessUsage {
+  /** User plus system CPU time since the process started, in seconds. */
+  cpuSec: number;
+  /** Resident set size now, in bytes (VmRSS). */
+  rssBytes: number;
+  /** Peak resident set size since the process started, in bytes (VmHWM). */
+  peakRssBytes: number;
+}
+
+let clockTicksPerSec: number | undefined;
+
+function ticksPerSec(): number {
+  clockTicksPerSec ??= Number.parseInt(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(), 10) || 100;
+  return clockTicksPerSec;
+}
+
+function statusKiB(status: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number.parseInt(match[1]!, 10) : 0;
+}
+
+/**
+ * Reads `/proc/<pid>/stat` (utime, stime: fields 14 and 15, in clock ticks) and `/proc/<pid>/status`.
+ *
+ * @throws when the process does not exist
+ */
+export function readProcessUsage(pid: number): ProcessUsage {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; fields after it start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number.parseInt(fields[11]!, 10) + Number.parseInt(fields[12]!, 10);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { cpuSec: ticks / ticksPerSec(), rssBytes: statusKiB(status, 'VmRSS') * 1024, peakRssBytes: statusKiB(status, 'VmHWM') * 1024 };
+}
