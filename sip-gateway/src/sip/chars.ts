@@ -37,6 +37,14 @@ export function inTable(t: Uint8Array, code: number): boolean {
   return code < 128 && t[code] === 1;
 }
 
+/**
+ * The char code at `i`, or -1 past the end. Reading past the end with charCodeAt yields NaN, which makes
+ * V8 leave its fast path; parsers peek one past a value all the time, so they peek through this.
+ */
+export function codeAt(text: string, i: number): number {
+  return i < text.length ? text.charCodeAt(i) : -1;
+}
+
 /** True for SP and HTAB. */
 export function isWsp(code: number): boolean {
   return code === 32 || code === 9;

@@ -1,7 +1,7 @@
 /**
  * Header parameters (RFC 3261 §25.1 generic-param), shared by name-addr, Via and other headers.
  */
-import { GEN_VALUE, TOKEN, endOfQuoted, equalsLower, inTable, skipLws, unquote } from './chars';
+import { GEN_VALUE, TOKEN, endOfQuoted, equalsLower, isLws, unquote, codeAt } from './chars';
 import { SipParseError } from './errors';
 
 /** A header parameter in wire order; `value` is kept as on the wire (a quoted-string keeps its quotes). */
@@ -17,33 +17,49 @@ export interface HeaderParam {
  */
 export function parseHeaderParams(text: string, i: number, what: string): HeaderParam[] {
   const params: HeaderParam[] = [];
-  i = skipLws(text, i);
-  while (i < text.length) {
-    if (text.charCodeAt(i) !== 59) throw new SipParseError(`Bad ${what}: unexpected text after value`, { code: 'bad-header', header: what });
-    i = skipLws(text, i + 1);
+  const n = text.length;
+  // Hot path of every Via, From, To and Contact: table lookups inlined, one slice per name and value.
+  while (i < n && isLws(text.charCodeAt(i))) i++;
+  while (i < n) {
+    if (codeAt(text, i) !== 59) throw paramError(what, 'unexpected text after value');
+    i++;
+    while (i < n && isLws(text.charCodeAt(i))) i++;
     const ns = i;
-    while (i < text.length && inTable(TOKEN, text.charCodeAt(i))) i++;
-    if (i === ns) throw new SipParseError(`Bad ${what}: empty parameter name`, { code: 'bad-header', header: what });
-    const name = text.slice(ns, i);
-    i = skipLws(text, i);
-    if (text.charCodeAt(i) === 61) {
-      i = skipLws(text, i + 1);
-      const vs = i;
-      if (text.charCodeAt(i) === 34) {
-        const q = endOfQuoted(text, i);
-        if (q < 0) throw new SipParseError(`Bad ${what}: unterminated quoted parameter`, { code: 'bad-header', header: what });
-        i = q + 1;
-      } else {
-        while (i < text.length && inTable(GEN_VALUE, text.charCodeAt(i))) i++;
-        if (i === vs) throw new SipParseError(`Bad ${what}: empty parameter value`, { code: 'bad-header', header: what });
-      }
-      params.push({ name, value: text.slice(vs, i) });
-      i = skipLws(text, i);
-    } else {
-      params.push({ name });
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || TOKEN[c] !== 1) break;
+      i++;
     }
+    if (i === ns) throw paramError(what, 'empty parameter name');
+    const name = text.slice(ns, i);
+    while (i < n && isLws(text.charCodeAt(i))) i++;
+    if (codeAt(text, i) !== 61) {
+      params.push({ name });
+      continue;
+    }
+    i++;
+    while (i < n && isLws(text.charCodeAt(i))) i++;
+    const vs = i;
+    if (codeAt(text, i) === 34) {
+      const q = endOfQuoted(text, i);
+      if (q < 0) throw paramError(what, 'unterminated quoted parameter');
+      i = q + 1;
+    } else {
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (c >= 128 || GEN_VALUE[c] !== 1) break;
+        i++;
+      }
+      if (i === vs) throw paramError(what, 'empty parameter value');
+    }
+    params.push({ name, value: text.slice(vs, i) });
+    while (i < n && isLws(text.charCodeAt(i))) i++;
   }
   return params;
+}
+
+function paramError(what: string, why: string): SipParseError {
+  return new SipParseError(`Bad ${what}: ${why}`, { code: 'bad-header', header: what });
 }
 
 /** Formats parameters back to `;name=value…`. */

@@ -1,7 +1,7 @@
 /**
  * name-addr / addr-spec values of From, To, Contact, Route, Record-Route, Path (RFC 3261 §20, §25.1).
  */
-import { TOKEN, endOfQuoted, inTable, isLws, quote, skipLws, trimLws } from './chars';
+import { TOKEN, endOfQuoted, inTable, isLws, quote, skipLws, trimLws, codeAt } from './chars';
 import { SipParseError } from './errors';
 import { type HeaderParam, findParam, formatHeaderParams, parseHeaderParams } from './header-params';
 import { type SipUri, formatUri, parseUri } from './uri';
@@ -42,23 +42,23 @@ function nameAddrError(what: string, why: string): SipParseError {
 export function splitNameAddr(text: string, what = 'name-addr'): NameAddrParts {
   let i = skipLws(text, 0);
   let displayName: string | undefined;
-  if (text.charCodeAt(i) === 34) {
+  if (codeAt(text, i) === 34) {
     const q = endOfQuoted(text, i);
     if (q < 0) throw nameAddrError(what, 'unterminated display name');
     displayName = unescapeQuotedPairs(text.slice(i + 1, q));
     i = skipLws(text, q + 1);
-    if (text.charCodeAt(i) !== 60) throw nameAddrError(what, '"<" expected after display name');
+    if (codeAt(text, i) !== 60) throw nameAddrError(what, '"<" expected after display name');
   } else {
     // A token display name is tokens separated by LWS; anything else means an addr-spec.
     let j = i;
     while (j < text.length && (inTable(TOKEN, text.charCodeAt(j)) || isLws(text.charCodeAt(j)))) j++;
-    if (text.charCodeAt(j) === 60) {
+    if (codeAt(text, j) === 60) {
       const name = trimLws(text.slice(i, j));
       if (name.length > 0) displayName = name;
       i = j;
     }
   }
-  if (text.charCodeAt(i) === 60) {
+  if (codeAt(text, i) === 60) {
     const close = text.indexOf('>', i + 1);
     if (close < 0) throw nameAddrError(what, 'missing ">"');
     const uriText = text.slice(i + 1, close);

@@ -1,7 +1,7 @@
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1): parsing, formatting and the comparison rules of §19.1.4.
  */
-import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex } from './chars';
+import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex, codeAt } from './chars';
 import { SipParseError } from './errors';
 
 /** A URI parameter, in wire order; `value` is undefined for a flag such as `;lr`. */
@@ -139,7 +139,7 @@ export function parseUri(text: string): SipUri {
 
   // hostport
   let end = i;
-  if (text.charCodeAt(i) === 91) {
+  if (codeAt(text, i) === 91) {
     end = text.indexOf(']', i);
     if (end < 0) throw bad(text, 'IPv6 reference');
     end++;
@@ -154,7 +154,7 @@ export function parseUri(text: string): SipUri {
   parseHost(text, host);
   i = end;
   let port: number | undefined;
-  if (text.charCodeAt(i) === 58) {
+  if (codeAt(text, i) === 58) {
     let value = 0;
     let digits = 0;
     i++;
@@ -171,7 +171,7 @@ export function parseUri(text: string): SipUri {
 
   // uri-parameters: names and values validated in place, then cut once
   const params: UriParam[] = [];
-  while (text.charCodeAt(i) === 59) {
+  while (codeAt(text, i) === 59) {
     const ns = i + 1;
     let j = ns;
     while (j < n) {
@@ -181,7 +181,7 @@ export function parseUri(text: string): SipUri {
     }
     if (j === ns || !validRange(PARAM, text, ns, j)) throw bad(text, 'parameter');
     const name = text.slice(ns, j);
-    if (text.charCodeAt(j) === 61) {
+    if (codeAt(text, j) === 61) {
       const vs = j + 1;
       let k = vs;
       while (k < n) {
@@ -200,7 +200,7 @@ export function parseUri(text: string): SipUri {
 
   // headers = "?" header *( "&" header )
   let headers: string | undefined;
-  if (text.charCodeAt(i) === 63) {
+  if (codeAt(text, i) === 63) {
     headers = text.slice(i + 1);
     for (const h of headers.split('&')) {
       const eq = h.indexOf('=');

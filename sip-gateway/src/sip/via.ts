@@ -1,7 +1,7 @@
 /**
  * The Via header field (RFC 3261 §20.42, §18.2.1; rport from RFC 3581).
  */
-import { TOKEN, equalsLower, inTable, parseDigits, skipLws } from './chars';
+import { TOKEN, equalsLower, inTable, parseDigits, skipLws, codeAt } from './chars';
 import { SipParseError } from './errors';
 import { type HeaderParam, formatHeaderParams, parseHeaderParams } from './header-params';
 
@@ -69,7 +69,7 @@ export function parseVia(text: string): Via {
     const parts: string[] = [];
     for (let k = 0; k < 3; k++) {
       if (k > 0) {
-        if (text.charCodeAt(i) !== 47) throw fail('sent-protocol');
+        if (codeAt(text, i) !== 47) throw fail('sent-protocol');
         i = skipLws(text, i + 1);
       }
       const s = i;
@@ -84,7 +84,7 @@ export function parseVia(text: string): Via {
   i = skipLws(text, i);
   const hs = i;
   let host: string;
-  if (text.charCodeAt(i) === 91) {
+  if (codeAt(text, i) === 91) {
     const close = text.indexOf(']', i);
     if (close < 0) throw fail('IPv6 sent-by');
     host = text.slice(hs, close + 1);
@@ -100,7 +100,7 @@ export function parseVia(text: string): Via {
   if (host.length === 0) throw fail('sent-by host');
   i = skipLws(text, i);
   let port: number | undefined;
-  if (text.charCodeAt(i) === 58) {
+  if (codeAt(text, i) === 58) {
     i = skipLws(text, i + 1);
     const ps = i;
     while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
