@@ -94,6 +94,15 @@ export function equalsLower(a: string, lower: string): boolean {
   return true;
 }
 
+/** `s` in lower case, returning `s` itself (no allocation) when it has no ASCII capitals. */
+export function lowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.toLowerCase();
+  }
+  return s;
+}
+
 /** `s` without leading and trailing LWS. */
 export function trimLws(s: string): string {
   let a = 0;

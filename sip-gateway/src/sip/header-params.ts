@@ -1,7 +1,7 @@
 /**
  * Header parameters (RFC 3261 §25.1 generic-param), shared by name-addr, Via and other headers.
  */
-import { GEN_VALUE, TOKEN, endOfQuoted, equalsLower, isLws, unquote, codeAt } from './chars';
+import { GEN_VALUE, TOKEN, endOfQuoted, equalsLower, isLws, unquote, codeAt, lowerAscii } from './chars';
 import { SipParseError } from './errors';
 
 /** A header parameter in wire order; `value` is kept as on the wire (a quoted-string keeps its quotes). */
@@ -74,7 +74,7 @@ export function formatHeaderParams(params: readonly HeaderParam[]): string {
  * `undefined` when absent.
  */
 export function findParam(params: readonly HeaderParam[], name: string): string | null | undefined {
-  const lower = name.toLowerCase();
+  const lower = lowerAscii(name);
   for (const p of params) {
     if (equalsLower(p.name, lower)) return p.value ?? null;
   }

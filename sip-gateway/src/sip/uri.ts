@@ -1,7 +1,7 @@
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1): parsing, formatting and the comparison rules of §19.1.4.
  */
-import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex, codeAt } from './chars';
+import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex, codeAt, lowerAscii } from './chars';
 import { SipParseError } from './errors';
 
 /** A URI parameter, in wire order; `value` is undefined for a flag such as `;lr`. */
@@ -243,7 +243,7 @@ export function formatUri(uri: SipUri): string {
  * `undefined` when absent.
  */
 export function uriParam(uri: SipUri, name: string): string | null | undefined {
-  const lower = name.toLowerCase();
+  const lower = lowerAscii(name);
   for (const p of uri.params) {
     if (equalsLower(p.name, lower)) return p.value ?? null;
   }
