@@ -801,7 +801,7 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
   const messageStart = pos;
   // One latin1 view of the whole datagram: one char per byte, so text offsets are buffer offsets. The
   // line scan below stops at the empty line; the body is then cut from the buffer, never from the text.
-  const text = buf.latin1Slice(0, buf.length);
+  const text = buf.toString('latin1');
   let nl = text.indexOf('\n', pos);
   if (nl < 0) throw parseError('No end of start line', 'bad-start-line');
   let le = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
