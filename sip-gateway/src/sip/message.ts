@@ -110,9 +110,10 @@ function screenRequestUri(text: string): void {
     else if (c === 63 && question < 0) question = i;
   }
   if (ok && (colon === 3 || colon === 4)) {
-    const scheme = text.slice(0, colon).toLowerCase();
+    const sip = (text.charCodeAt(0) | 0x20) === 115 && (text.charCodeAt(1) | 0x20) === 105 && (text.charCodeAt(2) | 0x20) === 112
+      && (colon === 3 || (text.charCodeAt(3) | 0x20) === 115);
     // The user part may contain "?", so only one after "@" (or with no user part at all) starts headers.
-    if ((scheme === 'sip' || scheme === 'sips') && question >= 0 && (at < 0 || text.indexOf('?', at) >= 0)) ok = false;
+    if (sip && question >= 0 && (at < 0 || text.indexOf('?', at) >= 0)) ok = false;
   }
   if (!ok) throw new SipParseError('Bad Request-URI', { code: 'bad-uri' });
 }
@@ -123,7 +124,7 @@ function parseStartLine(line: string): StartLine {
   const sp2 = line.indexOf(' ', sp1 + 1);
   const first = line.slice(0, sp1);
   if (first.length >= 4 && (first.charCodeAt(0) | 0x20) === 115 && (first.charCodeAt(1) | 0x20) === 105 && (first.charCodeAt(2) | 0x20) === 112 && first.charCodeAt(3) === 47) {
-    if (first.toUpperCase() !== SIP_VERSION) throw parseError(`Unsupported SIP version ${first}`, 'unsupported-version');
+    if (first !== SIP_VERSION && first.toUpperCase() !== SIP_VERSION) throw parseError(`Unsupported SIP version ${first}`, 'unsupported-version');
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2); an empty phrase may lose its SP.
     const code = line.slice(sp1 + 1, sp2 < 0 ? line.length : sp2);
     const status = parseDigits(code, 3);
@@ -139,7 +140,7 @@ function parseStartLine(line: string): StartLine {
   if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) throw parseError('Bad request line', 'bad-start-line');
   if (!isToken(first)) throw parseError('Bad method', 'bad-start-line');
   const version = line.slice(sp2 + 1);
-  if (version.toUpperCase() !== SIP_VERSION) {
+  if (version !== SIP_VERSION && version.toUpperCase() !== SIP_VERSION) {
     if (/^SIP\/\d+\.\d+$/i.test(version)) throw parseError(`Unsupported SIP version ${version}`, 'unsupported-version');
     throw parseError('Bad SIP version', 'bad-start-line');
   }
