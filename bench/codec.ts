@@ -144,18 +144,19 @@ function median(values: number[]): number {
 }
 
 function main(): void {
-  const rounds = 5;
+  const rounds = 7;
   const roundMs = 400;
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   console.log(`SIP codec benchmark — node ${process.version}, single thread, ${rounds} rounds of ${roundMs} ms, medians`);
   console.log(`REGISTER ${REGISTER.length} bytes, INVITE ${INVITE.length} bytes; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores\n`);
-  const rows: string[][] = [['case', 'msg/s per core (CPU time)', 'µs CPU/msg', 'msg/s (wall clock)']];
+  const rows: string[][] = [['case', 'msg/s per core (CPU time)', 'best round', 'µs CPU/msg', 'msg/s (wall clock)']];
   for (const c of cases) {
     measure(c.run, 300); // warm-up: let the JIT settle
     const results: Rate[] = [];
     for (let r = 0; r < rounds; r++) results.push(measure(c.run, roundMs));
     const cpuRate = median(results.map((x) => x.cpu));
-    rows.push([c.name, fmt(cpuRate), (1e6 / cpuRate).toFixed(2), fmt(median(results.map((x) => x.wall)))]);
+    const best = Math.max(...results.map((x) => x.cpu));
+    rows.push([c.name, fmt(cpuRate), fmt(best), (1e6 / cpuRate).toFixed(2), fmt(median(results.map((x) => x.wall)))]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const [i, r] of rows.entries()) {
