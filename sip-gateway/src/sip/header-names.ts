@@ -70,14 +70,15 @@ export function headerKey(name: string): string | undefined {
   if (cached !== undefined) return cached;
   if (!isToken(name)) return undefined;
   const lower = name.toLowerCase();
-  const key = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+  const key = lower.length === 1 && Object.hasOwn(COMPACT, lower) ? COMPACT[lower] : lower;
   if (keyCache.size < MAX_CACHED_NAMES) keyCache.set(name, key);
   return key;
 }
 
 /** The name to write for a key: `Call-ID`, `CSeq`, `WWW-Authenticate`, else each word capitalised. */
 export function canonicalHeaderName(key: string): string {
-  const special = CANONICAL[key];
+  // Own properties only: a key such as `constructor` must not find Object.prototype members.
+  const special = Object.hasOwn(CANONICAL, key) ? CANONICAL[key] : undefined;
   if (special !== undefined) return special;
   return key.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
 }

@@ -55,3 +55,11 @@ describe('Module: header-names', () => {
     });
   });
 });
+
+describe('Header names that shadow object members', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('%s is an ordinary extension header', (name) => {
+    // Act / Assess
+    expect(headerKey(name)).toBe(name.toLowerCase());
+    expect(canonicalHeaderName(name.toLowerCase())).toEqual(expect.any(String));
+  });
+});
