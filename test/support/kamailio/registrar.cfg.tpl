@@ -1,6 +1,6 @@
 #!KAMAILIO
 # Main registrar for integration tests (Kamailio 5.6): in-memory location table, digest auth with
-# fixed per-user passwords, relay of INVITE/MESSAGE to registered contacts with Record-Route.
+# fixed per-user passwords, Path support, relay of INVITE/MESSAGE to registered contacts with Record-Route.
 # Double-brace placeholders are filled by test/support/kamailio.ts.
 
 debug={{DEBUG_LEVEL}}
@@ -38,6 +38,10 @@ modparam("usrloc", "db_mode", 0)
 modparam("usrloc", "use_domain", 1)
 modparam("registrar", "max_expires", {{MAX_EXPIRES}})
 modparam("registrar", "min_expires", 0)
+# Path (RFC 3327) from the mid-registrar's path insertion: stored with the binding, echoed in the
+# 200 OK (the relay carries Supported: path), and used as the Route set by lookup.
+modparam("registrar", "use_path", 1)
+modparam("registrar", "path_mode", 2)
 modparam("rr", "append_fromtag", 1)
 modparam("htable", "htable", "passwd=>size=6;")
 
