@@ -171,12 +171,7 @@ function commit2xx(
  * upstream after the star (#1512: Δ OpenSIPS De-REGISTERs every binding instead).
  */
 function commitStar(record: AorRecord, pending: PendingRelay, outcome: FinalOutcome, nowMs: number): AorRecord {
-  // Sent after the star: a later relay (by relay order, which also settles relays sent in the same
-  // millisecond), or a later transmission of any kind (e.g. a proactive refresh, DRG-9).
-  const registeredLater = (upstream: UpstreamRegistration | undefined): boolean =>
-    upstream !== undefined &&
-    (upstream.sentAtMs > outcome.sentAtMs ||
-      (upstream.relaySeq !== undefined && pending.seq !== undefined && upstream.relaySeq > pending.seq));
+  const registeredLater = (upstream: UpstreamRegistration | undefined): boolean => confirmedAfter(upstream, pending, outcome);
   const deregisterWork = record.deregisterWork.filter((w) => registeredLater(w.upstream));
   const incarnation = record.incarnation;
   if (incarnation !== undefined && registeredLater(incarnation.upstream)) {
@@ -191,6 +186,18 @@ function commitStar(record: AorRecord, pending: PendingRelay, outcome: FinalOutc
   }
   const bindings = record.bindings.filter((b) => b.incarnationId === undefined && registeredLater(b.upstream));
   return withoutIncarnation({ ...record, bindings, deregisterWork });
+}
+
+/**
+ * Whether `upstream` was confirmed by a transmission sent after `pending`: a later relay (by relay
+ * order, which also settles relays sent in the same millisecond) or a later transmission of any kind
+ * (e.g. a proactive refresh, DRG-9). Upstream then processed `pending` first (RPL-8, RPL-6).
+ */
+function confirmedAfter(upstream: UpstreamRegistration | undefined, pending: PendingRelay, outcome: FinalOutcome): boolean {
+  return (
+    upstream !== undefined &&
+    (upstream.sentAtMs > outcome.sentAtMs || (upstream.relaySeq !== undefined && pending.seq !== undefined && upstream.relaySeq > pending.seq))
+  );
 }
 
 function withoutIncarnation(record: AorRecord): AorRecord {
@@ -398,6 +405,13 @@ function commitMode2(
     events.push({ kind: 'upstream_contact_missing', aor: record.aor, contactUri: pending.aggregatedContactUri ?? '' });
   }
   const g = ours === undefined ? 0 : grantedExpiresSec(ours, headerExpires, relayedExpiresSec);
+  if ((ours === undefined || g === 0) && current?.id === incarnationId && confirmedAfter(current.upstream, pending, outcome)) {
+    // Upstream processed this relay before one whose 2xx is already committed (relays leave in decision
+    // order): the aggregated contact it removed was registered again, so only this REGISTER's own
+    // removals apply; the incarnation stays registered upstream (INV-1, INV-2).
+    const removed = new Set(pending.contacts.flatMap((c) => (c.requestedExpiresSec === 0 && c.contactId !== undefined ? [c.contactId] : [])));
+    return { ...record, bindings: record.bindings.filter((b) => !removed.has(b.contactId)) };
+  }
   if (ours === undefined || g === 0) {
     const bindings = record.bindings.filter((b) => b.incarnationId !== incarnationId);
     return current?.id === incarnationId ? withoutIncarnation({ ...record, bindings }) : { ...record, bindings };

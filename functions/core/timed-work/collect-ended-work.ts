@@ -100,16 +100,26 @@ function takeOverEndedRelays(config: CollectConfig, record: TimedWorkRecord, now
   record.pendingRelays = live;
 }
 
-/** DRG-2: a closed incarnation is De-REGISTERed if it closed while `now < U`; then it is forgotten (M2-1). */
-function closeIncarnation(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
+/**
+ * DRG-2: a closed incarnation is De-REGISTERed if it closed while `now < U`; then it is forgotten (M2-1).
+ *
+ * When upstream confirms the end of the aggregated contact the reply core deletes the incarnation
+ * (RPL-6, RPL-8, FWD-8 last removal), so one still here with `upstream` set is registered upstream,
+ * even with no binding left: its bindings may have been swept while a relay kept it open, and that
+ * relay was then rejected (DRG-3 exempts only confirmed removals).
+ *
+ * @param relayEndsMs when the incarnation's relays that ended in this collection ended.
+ */
+function closeIncarnation(config: CollectConfig, record: TimedWorkRecord, relayEndsMs: readonly number[], nowMs: number): void {
   const incarnation = record.incarnation;
   if (incarnation === undefined || isIncarnationOpen(record, nowMs)) return;
   const upstream = incarnation.upstream;
-  const own = record.bindings.filter((binding) => binding.incarnationId === incarnation.id);
-  // Without bindings left the incarnation was ended by upstream (RPL-6, FWD-8 last removal): no De-REGISTER (DRG-3).
-  if (config.mode !== 0 && upstream !== undefined && own.length > 0) {
-    const closedAtMs = Math.max(...own.map((binding) => bindingEndMs(binding, upstream.lapsesAtMs)));
-    if (closedAtMs < upstream.lapsesAtMs && nowMs < upstream.lapsesAtMs) {
+  if (config.mode !== 0 && upstream !== undefined && nowMs < upstream.lapsesAtMs) {
+    const own = record.bindings.filter((binding) => binding.incarnationId === incarnation.id);
+    const ends = [...own.map((binding) => bindingEndMs(binding, upstream.lapsesAtMs)), ...relayEndsMs];
+    // Closed when its last binding or relay ended; a relay answered with a non-2xx left no trace, so now.
+    const closedAtMs = ends.length === 0 ? nowMs : Math.max(...ends);
+    if (closedAtMs < upstream.lapsesAtMs) {
       addWork(record, newWork(`drg:inc:${incarnation.id}`, 'incarnation-closed', upstream, closedAtMs, { incarnationId: incarnation.id }));
     }
   }
@@ -193,8 +203,12 @@ function dropMootRefreshes(record: TimedWorkRecord, nowMs: number): void {
  */
 export function collectEndedWork(config: CollectConfig, record: TimedWorkRecord, nowMs: number): TimedWorkRecord {
   const next = structuredClone(record);
+  const incarnationId = record.incarnation?.id;
+  const relayEndsMs = record.pendingRelays
+    .filter((relay) => incarnationId !== undefined && relay.incarnationId === incarnationId)
+    .flatMap((relay) => relayEndedAtMs(relay, nowMs) ?? []);
   takeOverEndedRelays(config, next, nowMs);
-  closeIncarnation(config, next, nowMs);
+  closeIncarnation(config, next, relayEndsMs, nowMs);
   endBindings(config, next, nowMs);
   if (config.mode === 0) delete next.upstreamShadows;
   releaseShadows(next, nowMs);

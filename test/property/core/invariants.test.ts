@@ -10,7 +10,7 @@ import { InvariantViolation, MidRegistrarWorld, type RelayPlan, type Scenario, t
 
 const relayPlan: fc.Arbitrary<RelayPlan> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('2xx' as const), deferred: fc.boolean(), slow: fc.integer({ min: 0, max: 4 }).map((n) => n === 0) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), status: fc.constantFrom(401 as const, 403 as const, 503 as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('reject' as const), status: fc.constantFrom(401 as const, 403 as const, 503 as const), deferred: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('timeout' as const), appliedUpstream: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'transport-error' as const }) },
 );
@@ -103,6 +103,37 @@ describe('decision core invariants (model-based)', () => {
     }
   });
 
+  // Relays of several devices overlapping in one incarnation, answered late or rejected late, while
+  // bindings end under them: the mode 2 sequences where the incarnation's life and upstream's copy of
+  // the aggregated contact can drift apart (DRG-2, RPL-6). Random runs of the test above rarely line
+  // them up, so this one draws mostly deferred answers and short time steps.
+  it('INV-1, INV-2: mode 2 overlapping relays of several devices, answered or rejected late', () => {
+    // Prepare
+    const totals: Stats = { absorb: 0, forward: 0, deregister: 0, refresh: 0, orphan: 0, challenge: 0, finalFailure: 0 };
+    const lateRelay: fc.Arbitrary<RelayPlan> = fc.oneof(
+      { weight: 1, arbitrary: fc.constant<RelayPlan>({ kind: '2xx', deferred: true }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('reject' as const), status: fc.constantFrom(401 as const, 403 as const), deferred: fc.constant(true) }) },
+      { weight: 2, arbitrary: fc.constant<RelayPlan>({ kind: '2xx', deferred: false }) },
+    );
+    const overlapping: fc.Arbitrary<WorldEvent> = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('register' as const), device: fc.nat(2), expiresSec: fc.constantFrom(0, 30, 60, 3600), newCallId: fc.boolean(), relay: lateRelay }) },
+      { weight: 3, arbitrary: fc.constant({ kind: 'deliver' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 40_000 }) }) },
+    );
+    const scenarios = scenarioArb(2, 'contact').map((scenario) => ({ ...scenario, devices: 3 }));
+    const property = fc.property(scenarios, sweepPlans, fc.array(overlapping, { minLength: 1, maxLength: 20 }), (scenario, plans, events) =>
+      runWorld(scenario, plans, [], events, totals),
+    );
+
+    // Act
+    const run = () => fc.assert(property, { numRuns: Number(process.env.INV_RUNS ?? 400) });
+
+    // Assess
+    expect(run).not.toThrow();
+    expect(totals.forward).toBeGreaterThan(0);
+    expect(totals.deregister).toBeGreaterThan(0);
+  });
+
   it('INV-2: all De-REGISTERs answered 2xx leave upstream empty once every binding ended', () => {
     // Prepare
     const scenario: Scenario = { mode: 1, insertion: 'contact', outgoingExpiresSec: 3600, maxGrantSec: 3600, withUpstreamAuth: false, trustNewContacts: false, absorbRequiresSameCallId: true, devices: 3, seed: 42 };
@@ -151,6 +182,53 @@ describe('decision core invariants (model-based)', () => {
 
       // Act
       const run = () => runWorld(scenario, [], [], events);
+
+      // Assess
+      expect(run).not.toThrow();
+    });
+
+    // Found by review, then by this test once rejections could be deferred: the incarnation's last
+    // binding was swept while another device's relay kept the incarnation open; that relay was then
+    // rejected, so the incarnation closed with no binding left while upstream still held the
+    // aggregated contact until U. It must still be De-REGISTERed (DRG-2, INV-2).
+    it('DRG-2/INV-2: mode 2 incarnation whose bindings were swept under a relay that is then rejected is De-REGISTERed', () => {
+      // Prepare
+      const scenario: Scenario = { ...base, mode: 2, devices: 2 };
+      const world = new MidRegistrarWorld(scenario, [], [], false);
+      const events: WorldEvent[] = [
+        { kind: 'register', device: 0, expiresSec: 30, newCallId: false, relay: ok(false) },
+        { kind: 'advance', ms: 29_000 },
+        { kind: 'register', device: 1, expiresSec: 60, newCallId: false, relay: { kind: 'reject', status: 403, deferred: true } },
+        { kind: 'advance', ms: 5_000 },
+        { kind: 'deliver' },
+        { kind: 'advance', ms: 8_000_000 },
+      ];
+
+      // Act
+      const run = () => events.forEach((step) => world.run(step));
+
+      // Assess
+      expect(run).not.toThrow();
+      expect(world.stats.deregister).toBe(1);
+      expect(world.upstream.valid(world.nowMs)).toEqual([]);
+    });
+
+    // Found by this test once quiet stretches were checked: device 1's relay (E = 0) reached upstream
+    // before device 0's registration, but its 2xx was committed after device 0's; it must not end the
+    // incarnation upstream holds again (RPL-6, INV-2).
+    it('RPL-6/INV-2: a late 2xx of an earlier mode 2 removal keeps the incarnation a later relay registered', () => {
+      // Prepare
+      const scenario: Scenario = { ...base, mode: 2, outgoingExpiresSec: 300, maxGrantSec: 60 };
+      const world = new MidRegistrarWorld(scenario, [], []);
+      const events: WorldEvent[] = [
+        { kind: 'register', device: 1, expiresSec: 0, newCallId: true, relay: ok(true) },
+        { kind: 'register', device: 0, expiresSec: 600, newCallId: true, relay: ok(false) },
+        { kind: 'deliver' },
+        { kind: 'advance', ms: 8_000_000 },
+      ];
+
+      // Act
+      const run = () => events.forEach((step) => world.run(step));
 
       // Assess
       expect(run).not.toThrow();

@@ -42,7 +42,8 @@ export interface Scenario {
 export type RelayPlan =
   /** `slow`: the 2xx takes 9 s (within `upstreamTimeout`), the DRG-8 anomaly of a slow 2xx. */
   | { kind: '2xx'; deferred: boolean; slow?: boolean }
-  | { kind: 'reject'; status: 401 | 403 | 503 }
+  /** `deferred`: the rejection arrives at a later `deliver` (the relay stays pending meanwhile). */
+  | { kind: 'reject'; status: 401 | 403 | 503; deferred?: boolean }
   | { kind: 'timeout'; appliedUpstream: boolean }
   | { kind: 'transport-error' };
 
@@ -278,6 +279,13 @@ export class MidRegistrarWorld {
       this.reply(context, { ...final, receivedAtMs: this.nowMs }, event, relayed, sentAtMs, seq);
       return;
     }
+    if (plan.kind === 'reject' && plan.deferred === true) {
+      this.deferred.push({
+        context, outcome: { kind: 'final', status: plan.status, contacts: [], receivedAtMs: sentAtMs + 40, sentAtMs },
+        timeoutAtMs: sentAtMs + this.config.upstreamTimeoutMs, device: 'device' in event ? event.device : 0, event, relayedContacts: relayed, sentAtMs, seq,
+      });
+      return;
+    }
     if (plan.kind === 'reject') {
       this.advanceTo(sentAtMs + 40);
       this.reply(context, { kind: 'final', status: plan.status, contacts: [], receivedAtMs: this.nowMs, sentAtMs }, event, relayed, sentAtMs, seq);
@@ -328,6 +336,14 @@ export class MidRegistrarWorld {
       const sweepAtMs = due === undefined ? Infinity : Math.max(due + this.nextLag(due), this.nowMs);
       const timeoutAtMs = Math.min(Infinity, ...this.deferred.map((d) => d.timeoutAtMs));
       const atMs = Math.min(sweepAtMs, timeoutAtMs);
+      // INV-2 is judged at events; a quiet stretch could hide a registration nobody De-REGISTERed
+      // until it lapsed, so the check also runs just before each upstream entry lapses.
+      const probeAtMs = this.lastMomentOfUpstreamEntry();
+      if (probeAtMs < Math.min(atMs, targetMs)) {
+        this.nowMs = probeAtMs;
+        this.check();
+        continue;
+      }
       if (atMs > targetMs) {
         this.nowMs = Math.max(this.nowMs, targetMs);
         return;
@@ -344,6 +360,12 @@ export class MidRegistrarWorld {
       this.check();
     }
     throw new InvariantViolation(`GEN-1: the sweep made no progress by ${this.nowMs} (due ${this.record && nextDueAtMs(this.config, this.record)})`);
+  }
+
+  /** The last millisecond of the upstream entry that lapses first after now, or Infinity. */
+  private lastMomentOfUpstreamEntry(): number {
+    const moments = this.upstream.valid(this.nowMs).map((entry) => entry.expiresAtMs - 1).filter((atMs) => atMs > this.nowMs);
+    return Math.min(Infinity, ...moments);
   }
 
   private lagByDue = new Map<number, number>();
@@ -500,6 +522,13 @@ export class MidRegistrarWorld {
     const g = relayedContact === undefined || relayedContact.expiresSec === 0 || ours === undefined ? 0 : ours.expiresSec;
     const lapsesAtMs = sentAtMs + g * 1000;
     if (this.config.mode === 2) {
+      const confirmedAfter = this.incarnationConfirmed.atMs > sentAtMs || this.incarnationConfirmed.seq > seq;
+      if (g === 0 && confirmedAfter && this.refValidAll().length > 0) {
+        // RPL-6: upstream processed this relay before a later one that registered the aggregated
+        // contact again; only this REGISTER's own removal applies.
+        if (event.expiresSec === 0) this.ref.delete(event.device);
+        return;
+      }
       if (g === 0) {
         this.ref.clear();
         return;

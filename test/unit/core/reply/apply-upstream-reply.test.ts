@@ -273,6 +273,46 @@ describe('applyUpstreamReply', () => {
       expect(reply.nextRecord!.incarnation).toBeUndefined();
       expect(reply.nextRecord!.deregisterWork).toEqual([]);
     });
+
+    // Found by the model-based test: device B's removal (E = 0) reached upstream before device A's
+    // registration, but its 2xx arrived after A's was committed. Ending the incarnation then would leave
+    // upstream holding the aggregated contact with nothing to De-REGISTER it (INV-1, INV-2).
+    it('RPL-6: a late 2xx of an earlier relay without our contact does not end what a later relay registered', () => {
+      // Prepare
+      const ids = testIds(41);
+      const removal = decideRegister(mode2, registerRequest({ contacts: ['<sip:alice@198.51.100.4>;expires=0'], callId: 'cb', receivedAtMs: 1_000 }), undefined, 1_000, ids);
+      const addition = decideRegister(mode2, registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=600'], callId: 'ca', receivedAtMs: 1_000 }), removal.nextRecord, 1_000, ids);
+      const r = expectForward(removal);
+      const a = expectForward(addition);
+      const afterAddition = applyUpstreamReply(mode2, a.context, upstreamOk(a.relay, 3600, { sentAtMs: 1_000, receivedAtMs: 1_030 }), addition.nextRecord, 1_030, ids);
+
+      // Act
+      const afterRemoval = applyUpstreamReply(mode2, r.context, final(200, [], { sentAtMs: 1_000, receivedAtMs: 1_060 }), afterAddition.nextRecord, 1_060, ids);
+
+      // Assess
+      expect(afterRemoval.decision.kind).toBe('rewrite');
+      expect(validBindings(afterRemoval.nextRecord, 1_060).map((b) => b.contactUri)).toEqual(['sip:alice@192.0.2.7:5062']);
+      expect(afterRemoval.nextRecord!.incarnation).toEqual(afterAddition.nextRecord!.incarnation);
+      expect(afterRemoval.nextRecord!.pendingRelays).toEqual([]);
+    });
+
+    it('RPL-6: a late 2xx of an earlier removal still ends the binding that REGISTER removed', () => {
+      // Prepare
+      const ids = testIds(42);
+      const { record: first } = registerThroughUpstream(mode2, undefined, registerRequest({ contacts: ['<sip:alice@198.51.100.4>;expires=600'], callId: 'cb', receivedAtMs: 1_000 }), { receivedAtMs: 1_040, grantSec: 3600 }, ids);
+      const removal = decideRegister(mode2, registerRequest({ contacts: ['<sip:alice@198.51.100.4>;expires=0'], callId: 'cb', cseq: 2, receivedAtMs: 2_000 }), first, 2_000, ids);
+      const addition = decideRegister(mode2, registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=600'], callId: 'ca', receivedAtMs: 2_000 }), removal.nextRecord, 2_000, ids);
+      const r = expectForward(removal);
+      const a = expectForward(addition);
+      const afterAddition = applyUpstreamReply(mode2, a.context, upstreamOk(a.relay, 3600, { sentAtMs: 2_000, receivedAtMs: 2_030 }), addition.nextRecord, 2_030, ids);
+
+      // Act
+      const afterRemoval = applyUpstreamReply(mode2, r.context, final(200, [], { sentAtMs: 2_000, receivedAtMs: 2_060 }), afterAddition.nextRecord, 2_060, ids);
+
+      // Assess
+      expect(validBindings(afterRemoval.nextRecord, 2_060).map((b) => b.contactUri)).toEqual(['sip:alice@192.0.2.7:5062']);
+      expect(afterRemoval.nextRecord!.incarnation?.upstream).toBeDefined();
+    });
   });
 
   it('RPL-7: the UA gets the 2xx without Contact, Expires and Path, with all valid bindings and its Path (PTH-5)', () => {

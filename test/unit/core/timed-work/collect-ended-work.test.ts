@@ -1,3 +1,4 @@
+import type { PendingRelay } from '../../../../functions/core/model';
 import { collectEndedWork } from '../../../../functions/core/timed-work/collect-ended-work';
 import { nextDueAtMs } from '../../../../functions/core/timed-work/next-due';
 import type { DeregisterWorkState, TimedWorkRecord } from '../../../../functions/core/timed-work/timed-work-types';
@@ -94,6 +95,67 @@ describe('collectEndedWork', () => {
     // Assess
     expect(next.deregisterWork.map((work) => work.workId)).toEqual(['from-register-core']);
     expect(next.incarnation).toBeUndefined();
+  });
+
+  describe('DRG-2: an incarnation with no binding left', () => {
+    const AGGREGATED = 'sip:alice%40example.com@203.0.113.10:5060;ctid=88';
+    const incarnationUpstream = makeUpstream({ contactUri: AGGREGATED, relayedContactUri: AGGREGATED, lapsesAtMs: 3_600_000 });
+    /** Its bindings were swept while a relay of another device kept it open. */
+    const sweptUnderRelay = (relay: Partial<PendingRelay>): TimedWorkRecord =>
+      makeRecord({
+        incarnation: { id: '88', createdAtMs: 0, upstream: incarnationUpstream },
+        pendingRelays: [makeRelay({ mode: 2, incarnationId: '88', createdAtMs: 59_000, deadlineAtMs: 74_000, ...relay })],
+      });
+
+    it('DRG-2/INV-2: closed by a rejected relay (no trace left), it is still De-REGISTERed while now < U', () => {
+      // Prepare: the relay's 403 released it (RPL-1), so the record holds the incarnation alone.
+      const config = makeConfig({ mode: 2 });
+      const record = makeRecord({ incarnation: { id: '88', createdAtMs: 0, upstream: incarnationUpstream } });
+
+      // Act
+      const next = collectEndedWork(config, record, 60_000);
+
+      // Assess
+      expect(next.incarnation).toBeUndefined();
+      expect(next.deregisterWork).toMatchObject([{ workId: 'drg:inc:88', cause: 'incarnation-closed', dueAtMs: 60_000, incarnationId: '88', upstream: { contactUri: AGGREGATED } }]);
+    });
+
+    it('DRG-2/DRG-4: closed when its last relay failed, the De-REGISTER is due at that failure', () => {
+      // Prepare: the relay carried no contact with E > 0, so DRG-7 has no orphan to take over.
+      const config = makeConfig({ mode: 2 });
+      const record = sweptUnderRelay({ failedAtMs: 61_000, failure: 'transport' });
+
+      // Act
+      const next = collectEndedWork(config, record, 62_000);
+
+      // Assess
+      expect(next.pendingRelays).toEqual([]);
+      expect(next.deregisterWork).toMatchObject([{ workId: 'drg:inc:88', dueAtMs: 61_000, nextAttemptAtMs: 61_000 }]);
+    });
+
+    it('DRG-2: while the relay is live the incarnation stays open and nothing is due', () => {
+      // Act
+      const next = collectEndedWork(makeConfig({ mode: 2 }), sweptUnderRelay({}), 60_000);
+
+      // Assess
+      expect(next.incarnation?.id).toBe('88');
+      expect(next.deregisterWork).toEqual([]);
+    });
+
+    it.each([
+      ['DRG-3: once U passed', 2, 3_600_000],
+      ['DRG-3: never in mode 0', 0, 60_000],
+    ] as const)('%s it is forgotten without De-REGISTER', (_rule, mode, nowMs) => {
+      // Prepare
+      const record = makeRecord({ incarnation: { id: '88', createdAtMs: 0, upstream: incarnationUpstream } });
+
+      // Act
+      const next = collectEndedWork(makeConfig({ mode }), record, nowMs);
+
+      // Assess
+      expect(next.incarnation).toBeUndefined();
+      expect(next.deregisterWork).toEqual([]);
+    });
   });
 
   it('GEN-3: the input record is not modified', () => {
