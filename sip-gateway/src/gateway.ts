@@ -12,6 +12,8 @@ import { REGISTRAR_ERRORS, registrarErrorResponse } from '../../functions/core/e
 import type { DecisionInvoker } from './decision/decision-invoker';
 import type { Logger } from './observability/logger';
 import type { MetricsRegistry } from './observability/metrics-registry';
+import { BindingConnectionPins } from './proxy/binding-connection-pins';
+import { formatGatewayId, type InternalHopAddress } from './proxy/internal-hop';
 import { RegisterProxy, type UpstreamHop } from './proxy/register-proxy';
 import { RequestRouter } from './proxy/request-router';
 import { createSipRegisterMessages } from './proxy/sip-register-messages';
@@ -66,7 +68,26 @@ export interface GatewayOptions {
   logger: Logger;
   metrics: MetricsRegistry;
   clock?: Clock;
+  /**
+   * The internal hop socket (DESIGN §5): requests for devices owned by other instances go to their owner
+   * from here, and owners take hopped requests here. `gatewayId` must then be its
+   * {@link formatGatewayId} (`<private address>:<port>`), which is what bindings record as owner.
+   */
+  internalHop?: InternalHopAddress;
+  /** TCP idleness (PTH-4 pins keep binding connections open regardless). Defaults of the transport layer. */
+  tcpIdleTimeoutMs?: number;
+  tcpUnpinGraceMs?: number;
 }
+
+/** Metric names the gateway counts itself (register and transport counters live with their layers). */
+export const GATEWAY_METRICS = {
+  /** Final responses from the main registrar to relayed REGISTERs (the dashboard's `upstream_replies`). */
+  upstreamReplies: 'upstream_replies',
+  /** The same, per status class: `upstream_replies_2xx` … `upstream_replies_6xx`. */
+  upstreamRepliesPrefix: 'upstream_replies_',
+  /** Errors thrown by a transaction user callback (logged, the transaction stays consistent). */
+  tuErrors: 'tu_errors',
+} as const;
 
 const randomHex = (bytes: number) => (): string => randomBytes(bytes).toString('hex');
 
@@ -88,7 +109,7 @@ export class Gateway {
     private readonly transactions: TransactionLayer<SipMessage, SipTarget>,
     private readonly registerProxy: RegisterProxy<SipMessage, SipTarget>,
     private readonly router: RequestRouter,
-    private readonly sendTracked: TransactionLayer<SipMessage, SipTarget>['sendRequest'],
+    private readonly pins: BindingConnectionPins,
     /** The sockets actually bound. */
     readonly listening: readonly ListenSpec[],
   ) {}
@@ -98,35 +119,62 @@ export class Gateway {
     const { config, logger, metrics } = options;
     const clock = options.clock ?? new SystemClock();
     const limits: SipLimits = { maxMessageBytes: config.maxMessageSize, maxHeaderLines: 200, maxLineBytes: 8192 };
-    const transport = new TransportLayer<SipMessage>({ codec: createSipTransportCodec(), limits, logger, metrics });
-    const clientTransactions = new WeakMap<SipMessage, Transaction<SipMessage, SipTarget>>();
+    const transport = new TransportLayer<SipMessage>({
+      codec: createSipTransportCodec(),
+      limits,
+      logger,
+      metrics,
+      ...(options.tcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.tcpIdleTimeoutMs }),
+      ...(options.tcpUnpinGraceMs === undefined ? {} : { unpinGraceMs: options.tcpUnpinGraceMs }),
+    });
+    const newToTag = randomHex(6);
     const transactions: TransactionLayer<SipMessage, SipTarget> = new TransactionLayer<SipMessage, SipTarget>({
       clock,
       codec: createSipTransactionCodec(),
       limits: { inviteServerTuTimeoutMs: config.inviteTimeoutMs + 120_000 },
-      send: (message, target) => {
+      send: (message, target, transaction) => {
         const sent = message.isRequest ? transport.send(message, target) : transport.sendResponse(message, target as Flow);
         sent.catch((error: unknown) => {
           logger.warn({ err: error, target }, 'send failed');
-          // RFC 3261 §17.1.4: a client transaction learns of the failure and ends (RPL-9 503).
-          const transaction = message.isRequest ? clientTransactions.get(message) : undefined;
-          if (transaction !== undefined) transactions.reportTransportError(transaction);
+          // RFC 3261 §17.1.4, §17.2.4: the transaction learns of the late failure (a request's ends with RPL-9 503).
+          transactions.reportTransportError(transaction);
         });
       },
+      // ERR-1: the layer's own 408, when a TU never answers, is a locally generated error like any other.
+      createTuTimeoutResponse: (request) =>
+        createResponse(request, 408, 'Request Timeout', { toTag: newToTag(), headers: [['P-Registrar-Error', 'Request Timeout']] }),
+      onTuError: (error, transaction) => {
+        metrics.increment(GATEWAY_METRICS.tuErrors);
+        logger.error({ err: error, method: transaction.request.method, callId: transaction.request.callId() }, 'transaction user callback failed');
+      },
     });
-    const trackedTransactions = {
-      respond: (transaction: Transaction<SipMessage, SipTarget>, response: SipMessage) => transactions.respond(transaction, response),
+    const pins = new BindingConnectionPins({
+      clock,
+      pin: (connectionId) => transport.pinConnection(connectionId),
+      unpin: (connectionId) => transport.unpinConnection(connectionId),
+    });
+    const registerTransactions = {
+      // PTH-4: a 2xx to a REGISTER tells which bindings now use the REGISTER's connection.
+      respond: (transaction: Transaction<SipMessage, SipTarget>, response: SipMessage) => {
+        const sent = transactions.respond(transaction, response);
+        if (sent && response.status >= 200 && response.status < 300) pins.onRegisterOk(transaction.request, response, transaction.target as Flow);
+        return sent;
+      },
       sendRequest: (...args: Parameters<TransactionLayer<SipMessage, SipTarget>['sendRequest']>) => {
-        const transaction = transactions.sendRequest(...args);
-        clientTransactions.set(args[0], transaction);
-        return transaction;
+        const [request, target, isReliable, callbacks] = args;
+        return transactions.sendRequest(request, target, isReliable, {
+          ...callbacks,
+          onResponse: (response, transaction) => {
+            if (response.status >= 200) countUpstreamReply(metrics, response.status);
+            callbacks.onResponse(response, transaction);
+          },
+        });
       },
     };
     const resolvedHosts = await resolveUpstreamHosts(config, logger);
-    const newToTag = randomHex(6);
     const registerProxy = new RegisterProxy<SipMessage, SipTarget>({
       invoker: options.invoker,
-      transactions: trackedTransactions,
+      transactions: registerTransactions,
       messages: createSipRegisterMessages(config.retryAfterMs, newToTag),
       resolveUpstream: (nextHop) => resolveHop(nextHop, resolvedHosts),
       clock,
@@ -138,9 +186,16 @@ export class Gateway {
       metrics,
     });
     if (config.tokenSecret === undefined) throw new Error('tokenSecret must be set (the local runtime persists a generated one)');
+    if (options.internalHop !== undefined && options.gatewayId !== formatGatewayId(options.internalHop)) {
+      throw new Error(`gatewayId ${options.gatewayId} must be the internal hop address ${formatGatewayId(options.internalHop)}`);
+    }
     const router = new RequestRouter({
       invoker: options.invoker,
-      transactions: { ...trackedTransactions, cancel: (invite) => transactions.cancel(invite) },
+      transactions: {
+        respond: (transaction, response) => transactions.respond(transaction, response),
+        sendRequest: (request, target, isReliable, callbacks) => transactions.sendRequest(request, target, isReliable, callbacks),
+        cancel: (invite) => transactions.cancel(invite),
+      },
       sendStateless: (message, target) => {
         transport.send(message, target).catch((error: unknown) => logger.warn({ err: error, target }, 'stateless send failed'));
       },
@@ -161,11 +216,21 @@ export class Gateway {
       retryAfterMs: config.retryAfterMs,
       newBranch: randomHex(8),
       newToTag,
+      ...(options.internalHop === undefined ? {} : { internalHop: options.internalHop }),
       logger,
       metrics,
     });
-    const listening = await transport.listen(config.listen.map((socket) => `${socket.transport}:${socket.host}:${socket.port}`));
-    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, router, trackedTransactions.sendRequest, listening);
+    const specs = config.listen.map((socket) => `${socket.transport}:${socket.host}:${socket.port}`);
+    // Appended, so the first UDP socket stays the advertised one (FWD-9).
+    if (options.internalHop !== undefined) specs.push(`udp:${formatGatewayId(options.internalHop)}`);
+    let listening: ListenSpec[];
+    try {
+      listening = await transport.listen(specs);
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+    const gateway = new Gateway(options, clock, transport, transactions, registerProxy, router, pins, listening);
     transport.onMessage((message, flow) => gateway.receive(message, flow));
     return gateway;
   }
@@ -186,7 +251,7 @@ export class Gateway {
         return { host: advertised.host, port: socket?.port ?? advertised.port ?? 5060 };
       },
       sendRequest: (request, target, callbacks) => {
-        this.sendTracked(request, target, target.transport !== 'udp', callbacks as ClientTransactionCallbacks<SipMessage, SipTarget>);
+        this.transactions.sendRequest(request, target, target.transport !== 'udp', callbacks as ClientTransactionCallbacks<SipMessage, SipTarget>);
       },
       // Lent sockets close with the gateway.
       close: () => Promise.resolve(),
@@ -216,6 +281,7 @@ export class Gateway {
 
   /** Closes every socket. */
   async close(): Promise<void> {
+    this.pins.clear();
     await this.transport.close();
     // Transactions still waiting (Timer K, J…) have nothing left to send on.
     if (this.clock instanceof SystemClock) this.clock.clearAll();
@@ -224,6 +290,11 @@ export class Gateway {
   private receive(message: SipMessage, flow: Flow): void {
     if (!message.isRequest) {
       if (this.transactions.receiveResponse(message).kind === 'stateless') this.router.handleStatelessResponse(message);
+      return;
+    }
+    const hop = this.options.internalHop;
+    if (hop !== undefined && flow.transport === 'udp' && flow.localPort === hop.port && flow.localAddress === hop.address) {
+      this.receiveHop(message, flow);
       return;
     }
     const result = this.transactions.receiveRequest(message, flow, flow.transport !== 'udp');
@@ -252,9 +323,34 @@ export class Gateway {
     void this.router.handleRequest(transaction, flow, receivedAtMs);
   }
 
+  /**
+   * A request on the internal hop port (DESIGN §5): only hop tokens route it (the router answers 403
+   * without one); a CANCEL matches the hopped INVITE's transaction. Served while draining too: the
+   * device flows are held here.
+   */
+  private receiveHop(message: SipMessage, flow: Flow): void {
+    const result = this.transactions.receiveRequest(message, flow, false);
+    if (result.kind === 'stateless') {
+      this.router.handleHopAck(message);
+      return;
+    }
+    if (result.kind !== 'new') return;
+    if (message.method === 'CANCEL') {
+      this.router.handleCancel(result.transaction, result.cancels);
+      return;
+    }
+    this.router.handleHopRequest(result.transaction);
+  }
+
   private toContractFlow(flow: Flow): ContractFlow {
     return { ...flow, gatewayId: this.options.gatewayId };
   }
+}
+
+/** Counts a final upstream reply to a relayed REGISTER, in total and per status class. */
+function countUpstreamReply(metrics: MetricsRegistry, status: number): void {
+  metrics.increment(GATEWAY_METRICS.upstreamReplies);
+  metrics.increment(`${GATEWAY_METRICS.upstreamRepliesPrefix}${Math.floor(status / 100)}xx`);
 }
 
 /**

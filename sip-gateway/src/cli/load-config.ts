@@ -7,12 +7,30 @@
  */
 import { ConfigError } from '../../../functions/core/errors';
 import { parseConfig, type MidRegistrarConfig } from '../../../functions/core/config';
+import { parseGatewayId, type InternalHopAddress } from '../proxy/internal-hop';
 
 /** Keys whose flag value is taken as text as is (a `tokenSecret` of digits stays a string). */
 const TEXT_KEYS = new Set([
   'upstreamUri', 'upstreamOutboundProxy', 'advertisedUri', 'insertion', 'contactIdIn', 'contactIdParam', 'atEscape',
-  'tooBrief', 'pathMode', 'tokenSecret', 'dataDir',
+  'tooBrief', 'pathMode', 'tokenSecret', 'dataDir', 'internalHop', 'dynamodbEndpoint', 'bindingsTable',
 ]);
+
+/**
+ * Deployment keys of the process, not of the product (so not SPEC CFG keys): taken out before
+ * `parseConfig`, from the file or from flags alike.
+ */
+export interface RuntimeSettings {
+  /** `internalHop: "<private address>:<port>"`: this instance's internal hop socket and gateway id (DESIGN §5). */
+  internalHop?: InternalHopAddress;
+  /** `dynamodbEndpoint` + `bindingsTable`: the local mode keeps bindings in DynamoDB (e.g. dynalite) instead of `dataDir`. */
+  dynamodb?: { endpoint: string; tableName: string };
+}
+
+/** A loaded configuration with the process's deployment keys. */
+export interface LoadedConfig {
+  config: MidRegistrarConfig;
+  runtime: RuntimeSettings;
+}
 /** Keys holding a list: each flag adds one entry, and the flags replace the file's list. */
 const LIST_KEYS = new Set(['listen', 'trustedUpstreamSources']);
 
@@ -69,6 +87,18 @@ function decodeFlagValue(value: string): unknown {
  * @throws ConfigError with a one-line message naming the key (or `config` for an unreadable file)
  */
 export function loadConfig(argv: readonly string[], readFile: (path: string) => string, environmentJson?: string): MidRegistrarConfig {
+  return loadRuntimeConfig(argv, readFile, environmentJson).config;
+}
+
+/**
+ * As {@link loadConfig}, with the deployment keys `internalHop`, `dynamodbEndpoint` and `bindingsTable`
+ * taken out and validated.
+ *
+ * @throws ConfigError naming the key
+ * @example
+ * const { config, runtime } = loadRuntimeConfig(['--config', 'a.json', '--internalHop', '127.0.0.21:5090'], read);
+ */
+export function loadRuntimeConfig(argv: readonly string[], readFile: (path: string) => string, environmentJson?: string): LoadedConfig {
   const { configFile, overrides } = parseCommandLine(argv);
   let fromFile: unknown = {};
   if (configFile === undefined && environmentJson !== undefined) {
@@ -93,5 +123,21 @@ export function loadConfig(argv: readonly string[], readFile: (path: string) => 
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new ConfigError(configFile === undefined ? 'MID_REGISTRAR_CONFIG' : 'config', 'must hold a JSON object');
   }
-  return parseConfig({ ...(fromFile as Record<string, unknown>), ...overrides });
+  const { internalHop, dynamodbEndpoint, bindingsTable, ...keys } = { ...(fromFile as Record<string, unknown>), ...overrides };
+  return { config: parseConfig(keys), runtime: parseRuntimeSettings(internalHop, dynamodbEndpoint, bindingsTable) };
+}
+
+function parseRuntimeSettings(internalHop: unknown, dynamodbEndpoint: unknown, bindingsTable: unknown): RuntimeSettings {
+  const settings: RuntimeSettings = {};
+  if (internalHop !== undefined) {
+    const hop = typeof internalHop === 'string' ? parseGatewayId(internalHop) : undefined;
+    if (hop === undefined) throw new ConfigError('internalHop', 'must be "<IP address>:<port>"');
+    settings.internalHop = hop;
+  }
+  if (dynamodbEndpoint !== undefined || bindingsTable !== undefined) {
+    if (typeof dynamodbEndpoint !== 'string' || !/^https?:\/\/\S+$/.test(dynamodbEndpoint)) throw new ConfigError('dynamodbEndpoint', 'must be an http(s) URL');
+    if (typeof bindingsTable !== 'string' || bindingsTable === '') throw new ConfigError('bindingsTable', 'must name the bindings table');
+    settings.dynamodb = { endpoint: dynamodbEndpoint, tableName: bindingsTable };
+  }
+  return settings;
 }

@@ -7,7 +7,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MidRegistrarConfig } from '../../../functions/core/config';
 import type { AorRecord } from '../../../functions/core/model';
+import type { BindingStore } from '../../../functions/store/binding-store';
+import { DynamoDbBindingStore } from '../../../functions/store/dynamodb-binding-store';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
+import { createDynamoDbClient } from '../../../functions/handlers/dynamodb-client';
 import { createLocalSweep, type LocalSweep } from '../../../functions/handlers/sweep-local';
 import { InProcessDecisionInvoker } from '../decision/in-process-decision-invoker';
 import { createLocalDecisionServices } from '../decision/local-decision-services';
@@ -15,6 +18,7 @@ import { Gateway } from '../gateway';
 import { startHealthServer, type HealthServer } from '../health/health-server';
 import { createLogger, type Logger } from '../observability/logger';
 import { MetricsRegistry } from '../observability/metrics-registry';
+import type { InternalHopAddress } from '../proxy/internal-hop';
 
 /** Options of {@link openLocalRuntime}. */
 export interface LocalRuntimeOptions {
@@ -23,6 +27,13 @@ export interface LocalRuntimeOptions {
   logger?: Logger;
   /** Period of the timed-work sweep; default 1000 ms, well inside `deregisterBound` (DRG-4). */
   tickIntervalMs?: number;
+  /** This instance's internal hop socket; `gatewayId` is then its `<address>:<port>` (DESIGN §5). */
+  internalHop?: InternalHopAddress;
+  /**
+   * Bindings in DynamoDB (e.g. dynalite) instead of the embedded store, so several local instances
+   * share one store (the owner-hop test). Credentials and region come from the usual AWS environment.
+   */
+  dynamodb?: { endpoint: string; tableName: string };
 }
 
 /** A running local mid-registrar. */
@@ -57,7 +68,7 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
   const config = withTokenSecret(rawConfig);
   const logger = options.logger ?? createLogger({ name: 'mid-registrar', base: { gatewayId: options.gatewayId }, destination: process.stderr });
   const metrics = new MetricsRegistry({ namespace: 'MidRegistrar', dimensions: { Service: 'local' }, write: () => undefined });
-  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir: config.dataDir, shardCount: config.shardCount });
+  const store = openStore(config, options.dynamodb);
   let gateway: Gateway | undefined;
   let health: HealthServer | undefined;
   let sweep: LocalSweep | undefined;
@@ -68,7 +79,14 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
       logger,
       metrics,
     });
-    gateway = await Gateway.start({ config, invoker, gatewayId: options.gatewayId, logger, metrics });
+    gateway = await Gateway.start({
+      config,
+      invoker,
+      gatewayId: options.gatewayId,
+      logger,
+      metrics,
+      ...(options.internalHop === undefined ? {} : { internalHop: options.internalHop }),
+    });
     const running = gateway;
     health = await startHealthServer({
       host: config.listen[0]?.host,
@@ -99,6 +117,14 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
       store.close();
     },
   };
+}
+
+/** A store with `close`: the embedded one in `dataDir`, or DynamoDB at an endpoint. */
+function openStore(config: MidRegistrarConfig, dynamodb: LocalRuntimeOptions['dynamodb']): BindingStore<AorRecord> & { close(): void } {
+  if (dynamodb === undefined) return EmbeddedBindingStore.open<AorRecord>({ dataDir: config.dataDir, shardCount: config.shardCount });
+  const client = createDynamoDbClient({ endpoint: dynamodb.endpoint, region: process.env.AWS_REGION ?? 'us-east-1' });
+  const store = new DynamoDbBindingStore<AorRecord>({ client, tableName: dynamodb.tableName, shardCount: config.shardCount });
+  return Object.assign(store, { close: () => client.destroy() });
 }
 
 /** A running ticker. */

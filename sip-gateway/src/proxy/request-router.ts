@@ -21,6 +21,7 @@ import type { Clock, TimerHandle } from '../transaction/clock';
 import type { ClientTransactionCallbacks, Transaction } from '../transaction/transaction-layer';
 import type { Destination, Flow } from '../transport/flow';
 import { ForkingContext, type ForkAction } from './forking-context';
+import { createHopToken, deriveHopKey, INTERNAL_HOP_HEADER, parseGatewayId, verifyHopToken, type InternalHopAddress } from './internal-hop';
 import { formatOwnVia, removeTopVia } from './via-ops';
 
 /** Where a branch goes: a device flow (PTH-3) or a destination upstream. */
@@ -58,6 +59,11 @@ export interface RequestRouterOptions {
   retryAfterMs: number;
   newBranch(): string;
   newToTag(): string;
+  /**
+   * This instance's internal hop socket (DESIGN §5). When set, a request for a device whose flow another
+   * instance owns (gateway id `<address>:<port>`) is relayed to that owner, which sends it on the flow.
+   */
+  internalHop?: InternalHopAddress;
   logger?: Logger;
   metrics?: MetricsRegistry;
 }
@@ -71,7 +77,12 @@ interface Branch {
 interface RoutedTarget {
   request: SipMessage;
   to: BranchTarget;
+  /** A device flow of ours, the internal hop to the flow's owner, or a destination upstream. */
+  via: 'device' | 'hop' | 'upstream';
 }
+
+/** Where a request for a device goes from here: its flow, or the owner instance over the internal hop. */
+type DeviceRoute = { to: Flow; via: 'device' } | { to: Flow; via: 'hop'; hopToken: string };
 
 interface ForkState {
   server: Transaction<SipMessage, BranchTarget>;
@@ -92,9 +103,11 @@ const MAGIC_COOKIE = 'z9hG4bK';
 export class RequestRouter {
   private readonly forks = new Map<number, ForkState>();
   private readonly advertised: SipUri;
+  private readonly hopKey: Buffer;
 
   constructor(private readonly options: RequestRouterOptions) {
     this.advertised = parseUri(options.advertisedUri);
+    this.hopKey = deriveHopKey(options.tokenSecret);
   }
 
   /** Stateful requests whose final response is still to come. */
@@ -166,7 +179,37 @@ export class RequestRouter {
   handleStatelessAck(ack: SipMessage, flow: Flow): void {
     const route = this.inDialogTarget(ack, flow);
     if (route.kind !== 'route') return;
-    this.options.sendStateless(this.prepareForward(ack, route.to, false), route.to);
+    const forwarded = this.prepareForward(ack, route.to, route.removeTopRoute);
+    if (route.hopToken !== undefined) forwarded.setHeader(INTERNAL_HOP_HEADER, [route.hopToken]);
+    this.options.sendStateless(forwarded, route.to);
+  }
+
+  /**
+   * A request that came on the internal hop port (DESIGN §5): its hop token names a device flow of this
+   * instance, on which it is sent statefully (this instance proxies the branch: responses, CANCEL). No
+   * valid token: 403 (LKP-10, no open relay); the flow is not ours or gone: 480 (PTH-3).
+   */
+  handleHopRequest(server: Transaction<SipMessage, BranchTarget>): void {
+    const owned = this.ownedHopFlow(server.request);
+    if (owned.kind === 'reject') {
+      this.respondWith(server, registrarErrorResponse(owned.row, this.options.retryAfterMs, this.options.newToTag()));
+      return;
+    }
+    this.startFork(server, [[{ request: this.prepareForward(server.request, owned.flow, false), to: owned.flow, via: 'device' }]]);
+  }
+
+  /** An ACK for a 2xx that came on the internal hop port: sent on the device flow its token names. */
+  handleHopAck(ack: SipMessage): void {
+    const owned = this.ownedHopFlow(ack);
+    if (owned.kind === 'flow') this.options.sendStateless(this.prepareForward(ack, owned.flow, false), owned.flow);
+  }
+
+  private ownedHopFlow(request: SipMessage): { kind: 'flow'; flow: Flow } | { kind: 'reject'; row: { status: number; text: string } } {
+    const token = request.header(INTERNAL_HOP_HEADER);
+    const named = token === undefined ? undefined : verifyHopToken(this.hopKey, token);
+    if (named === undefined) return { kind: 'reject', row: REGISTRAR_ERRORS.forbidden };
+    if (named.gatewayId !== this.options.gatewayId || !this.options.isFlowUsable(named.flow)) return { kind: 'reject', row: REGISTRAR_ERRORS.flowUnavailable };
+    return { kind: 'flow', flow: named.flow };
   }
 
   /** A response no client transaction matched: a 2xx retransmission is forwarded on (LKP-6). */
@@ -188,13 +231,16 @@ export class RequestRouter {
       this.respondWith(server, registrarErrorResponse(route.row, this.options.retryAfterMs, this.options.newToTag()));
       return;
     }
-    this.startFork(server, [[{ request: this.prepareForward(server.request, route.to, route.removeTopRoute), to: route.to }]]);
+    const request = this.prepareForward(server.request, route.to, route.removeTopRoute);
+    if (route.hopToken !== undefined) request.setHeader(INTERNAL_HOP_HEADER, [route.hopToken]);
+    const via = route.hopToken !== undefined ? 'hop' : 'remoteAddress' in route.to ? 'device' : 'upstream';
+    this.startFork(server, [[{ request, to: route.to, via }]]);
   }
 
   private inDialogTarget(
     request: SipMessage,
     flow: Flow,
-  ): { kind: 'route'; to: BranchTarget; removeTopRoute: boolean } | { kind: 'reject'; row: { status: number; text: string } } {
+  ): { kind: 'route'; to: BranchTarget; removeTopRoute: boolean; hopToken?: string } | { kind: 'reject'; row: { status: number; text: string } } {
     const routes = request.headerValues('Route');
     const top = routes[0] === undefined ? undefined : tryParseRouteUri(routes[0]);
     if (top === undefined || !this.isOurUri(top)) {
@@ -214,8 +260,24 @@ export class RequestRouter {
       const to = this.options.resolveNextHop(next);
       return to === undefined ? { kind: 'reject', row: REGISTRAR_ERRORS.notFound } : { kind: 'route', to, removeTopRoute: true };
     }
-    if (!this.options.isFlowUsable(deviceFlow)) return { kind: 'reject', row: REGISTRAR_ERRORS.flowUnavailable };
-    return { kind: 'route', to: deviceFlow, removeTopRoute: true };
+    const deviceRoute = this.deviceRoute(deviceFlow, device.gatewayId);
+    if (deviceRoute.via === 'device' && !this.options.isFlowUsable(deviceFlow)) return { kind: 'reject', row: REGISTRAR_ERRORS.flowUnavailable };
+    return { kind: 'route', to: deviceRoute.to, removeTopRoute: true, ...(deviceRoute.via === 'hop' ? { hopToken: deviceRoute.hopToken } : {}) };
+  }
+
+  /**
+   * DESIGN §5, PTH-3: a flow another instance owns is reached through that owner's internal hop, from ours.
+   * Owners without a hop address (a local instance, or no hop configured here) are sent to directly.
+   */
+  private deviceRoute(deviceFlow: Flow, ownerId: string): DeviceRoute {
+    const own = this.options.internalHop;
+    const owner = own === undefined || ownerId === this.options.gatewayId ? undefined : parseGatewayId(ownerId);
+    if (own === undefined || owner === undefined) return { to: deviceFlow, via: 'device' };
+    return {
+      to: { transport: 'udp', localAddress: own.address, localPort: own.port, remoteAddress: owner.address, remotePort: owner.port },
+      via: 'hop',
+      hopToken: createHopToken(this.hopKey, { ...deviceFlow, gatewayId: ownerId }),
+    };
   }
 
   /** LKP-1: a device-originated request for elsewhere goes upstream, Request-URI unchanged, with Record-Route. */
@@ -227,7 +289,7 @@ export class RequestRouter {
     }
     const request = this.prepareForward(server.request, to, false);
     request.prependHeader('Record-Route', this.recordRoute(flow));
-    this.startFork(server, [[{ request, to }]]);
+    this.startFork(server, [[{ request, to, via: 'upstream' }]]);
   }
 
   /** LKP-4, LKP-5: one branch per binding, in q groups; Record-Route names the device-side flow. */
@@ -242,11 +304,14 @@ export class RequestRouter {
           remotePort: target.flow.remotePort,
           ...(target.flow.connectionId === undefined ? {} : { connectionId: target.flow.connectionId }),
         };
-        const request = this.prepareForward(server.request, to, removeTopRoute);
+        const route = this.deviceRoute(to, target.gatewayId);
+        const request = this.prepareForward(server.request, route.to, removeTopRoute);
         request.setRequestUri(target.requestUri);
-        for (const route of [...target.routeSet].reverse()) request.prependHeader('Route', route);
-        request.prependHeader('Record-Route', this.recordRoute(to));
-        return { request, to };
+        for (const routeUri of [...target.routeSet].reverse()) request.prependHeader('Route', routeUri);
+        // LKP-9: the token names the device flow with its owner, so in-dialog requests reach it from any instance.
+        request.prependHeader('Record-Route', this.recordRoute(to, route.via === 'hop' ? target.gatewayId : this.options.gatewayId));
+        if (route.via === 'hop') request.setHeader(INTERNAL_HOP_HEADER, [route.hopToken]);
+        return { request, to: route.to, via: route.via };
       }),
     );
     this.startFork(server, routed);
@@ -255,6 +320,8 @@ export class RequestRouter {
   /** RFC 3261 §16.6: copy, drop our Route if asked, Max-Forwards − 1, our Via on top. */
   private prepareForward(original: SipMessage, to: BranchTarget, removeTopRoute: boolean): SipMessage {
     const request = original.clone();
+    // Hop tokens never leave the gateway fleet (a received one is only read on the internal port).
+    request.removeHeader(INTERNAL_HOP_HEADER);
     if (removeTopRoute) request.setHeader('Route', request.headerValues('Route').slice(1));
     request.setHeader('Max-Forwards', [String(Math.max(0, (original.maxForwards() ?? 70) - 1))]);
     const branch = original.method === 'ACK' ? `${MAGIC_COOKIE}${this.loopHash(original)}.ack` : `${MAGIC_COOKIE}${this.loopHash(original)}.${this.options.newBranch()}`;
@@ -263,8 +330,8 @@ export class RequestRouter {
   }
 
   /** LKP-9: `<sip:TOKEN@HOST:PORT;lr[;transport=T]>` with HOST:PORT;transport from `advertisedUri`. */
-  private recordRoute(deviceFlow: Flow): string {
-    const token = createFlowToken(this.options.tokenSecret, this.toContractFlow(deviceFlow));
+  private recordRoute(deviceFlow: Flow, ownerId: string = this.options.gatewayId): string {
+    const token = createFlowToken(this.options.tokenSecret, { ...deviceFlow, gatewayId: ownerId });
     const { host, port } = this.advertised;
     const transport = this.advertised.params.find((p) => p.name.toLowerCase() === 'transport')?.value;
     return `<sip:${token}@${host}${port === undefined ? '' : `:${port}`};lr${transport === undefined ? '' : `;transport=${transport}`}>`;
@@ -320,8 +387,9 @@ export class RequestRouter {
     const branch: Branch = { target };
     state.branches[branchId] = branch;
     const fail = (status: number) => () => this.execute(state, state.fork.onBranchFailed(branchId, status));
-    const isDevice = 'remoteAddress' in target.to;
-    if (isDevice && !this.options.isFlowUsable(target.to as Flow)) {
+    // PTH-3: toward a device, directly or through its owner, undeliverable means 480.
+    const isDevice = target.via !== 'upstream';
+    if (target.via === 'device' && !this.options.isFlowUsable(target.to as Flow)) {
       // PTH-3: delivery impossible: the branch ends with 480.
       queueMicrotask(fail(480));
       return;
@@ -333,7 +401,8 @@ export class RequestRouter {
           this.execute(state, status < 200 ? state.fork.onProvisionalResponse(branchId, response, status) : state.fork.onFinalResponse(branchId, response, status));
         },
         // RFC 3261 §16.7 step 2 / §16.9: a timeout counts as 408, a transport error as 480 toward a device (PTH-3), 503 upstream.
-        onTimeout: fail(408),
+        // An owner that never answers the hop is a gone instance (PTH-3).
+        onTimeout: fail(target.via === 'hop' ? 480 : 408),
         onTransportError: fail(isDevice ? 480 : 503),
       });
     } catch (error) {
