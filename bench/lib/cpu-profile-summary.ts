@@ -14,6 +14,8 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** Monotonic clock, µs (CLOCK_MONOTONIC on Linux, the clock of `process.hrtime`). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -30,7 +32,10 @@ export interface HotSpot {
 
 /** Self time summed per function and per source file. */
 export interface ProfileSummary {
+  /** Sampled time in the window, idle included. */
   totalMs: number;
+  /** Sampled time the process was not idle; shares are of this. */
+  busyMs: number;
   functions: HotSpot[];
   files: Array<{ file: string; selfMs: number; selfShare: number }>;
 }
@@ -59,16 +64,28 @@ function locate(frame: ProfileNode['callFrame'], root: string, cache: Map<string
   return `${file}:${frame.lineNumber + 1}`;
 }
 
+/** A span of the monotonic clock, µs (`process.hrtime.bigint() / 1000n` in any process on the machine). */
+export interface ProfileWindow {
+  fromUs: number;
+  toUs: number;
+}
+
+const IDLE = '(idle)';
+
 /**
- * Summarizes `profileFile`: self time per function (largest first) and per source file; paths are
- * shown relative to `root`.
+ * Summarizes `profileFile`: self time per function (largest first) and per source file, of the
+ * samples inside `window` when given; paths are shown relative to `root`. Shares are of busy
+ * (non-idle) time.
  */
-export function summarizeCpuProfile(profileFile: string, root: string): ProfileSummary {
+export function summarizeCpuProfile(profileFile: string, root: string, window?: ProfileWindow): ProfileSummary {
   const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
-  // timeDeltas[i + 1] is the time spent between sample i and the next one.
+  let atUs = profile.startTime;
+  // timeDeltas[i] leads to sample i; timeDeltas[i + 1] is the time spent until the next one.
   for (let i = 0; i < profile.samples.length; i += 1) {
+    atUs += profile.timeDeltas[i] ?? 0;
+    if (window && (atUs < window.fromUs || atUs > window.toUs)) continue;
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
@@ -76,22 +93,28 @@ export function summarizeCpuProfile(profileFile: string, root: string): ProfileS
   const functions = new Map<string, HotSpot>();
   const files = new Map<string, number>();
   let totalUs = 0;
+  let idleUs = 0;
   for (const [id, us] of selfUs) {
     const frame = byId.get(id)!.callFrame;
     const location = locate(frame, root, cache);
     const functionName = frame.functionName || '(anonymous)';
+    totalUs += us;
+    if (functionName === IDLE) {
+      idleUs += us;
+      continue;
+    }
     const key = `${functionName}@${location}`;
     const spot = functions.get(key) ?? { functionName, location, selfMs: 0, selfShare: 0 };
     spot.selfMs += us / 1000;
     functions.set(key, spot);
     const file = location === '' ? functionName : location.replace(/:\d+$/, '');
     files.set(file, (files.get(file) ?? 0) + us / 1000);
-    totalUs += us;
   }
-  const totalMs = totalUs / 1000;
-  const share = (ms: number): number => (totalMs > 0 ? ms / totalMs : 0);
+  const busyMs = (totalUs - idleUs) / 1000;
+  const share = (ms: number): number => (busyMs > 0 ? ms / busyMs : 0);
   return {
-    totalMs,
+    totalMs: totalUs / 1000,
+    busyMs,
     functions: [...functions.values()].map((spot) => ({ ...spot, selfShare: share(spot.selfMs) })).sort((a, b) => b.selfMs - a.selfMs),
     files: [...files].map(([file, selfMs]) => ({ file, selfMs, selfShare: share(selfMs) })).sort((a, b) => b.selfMs - a.selfMs),
   };

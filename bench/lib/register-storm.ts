@@ -6,14 +6,15 @@
  * per REGISTER (DESIGN §8). Bounded in count and time; cleans up its processes and temp dirs.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { allocatePort } from '../../test/support/ports';
 import { startProcess, stopAllProcesses, type ManagedProcess } from '../../test/support/process';
 import { measureRegisterCost, type CostProbeResult } from './cost-probe';
-import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary';
+import { summarizeCpuProfile, type ProfileSummary, type ProfileWindow } from './cpu-profile-summary';
 import { startKamailioUpstream, type KamailioUpstream } from './kamailio-upstream';
-import { readProcessUsage } from './process-usage';
+import { startLoopProbe } from './loop-probe';
+import { readProcessUsage, startUdpDropSampler } from './process-usage';
 import { percentile, runSippLoad, type SippLoadResult } from './sipp-load';
 import { makeDevices, sourceAddresses, writeInjectionFile, type StormDevice } from './storm-csv';
 
@@ -41,6 +42,8 @@ export interface StormSettings {
   ratesPerSec: number[];
   stepDurationSec: number;
   preRegisterRatePerSec: number;
+  /** Distinct AoRs, each registered once before the storm. */
+  devices: number;
   probeDevices: number;
 }
 
@@ -59,9 +62,15 @@ export interface StepResult {
   peakRssBytes: number;
   /** Zero failures, zero retransmissions, at least 97% of the target rate achieved. */
   clean: boolean;
+  /** Datagrams dropped on full receive buffers during the step: at the gateway's socket, at SIPp's. */
+  udpDrops: { gateway: number; sipp: number };
+  /** Answer times of the gateway's /health polled every 50 ms during the step (event-loop stalls), ms, ascending. */
+  healthMs: number[];
+  /** When the step ran, on the monotonic clock (for the CPU profile). */
+  window: ProfileWindow;
 }
 
-/** Parses the command line (`--quick`, `--profile`, `--no-record`, `--rates a,b`, `--duration s`, `--pre-rate r`). */
+/** Parses the command line (`--quick`, `--profile`, `--no-record`, `--rates a,b`, `--duration s`, `--pre-rate r`, `--devices n`). */
 export function parseStormArgs(argv: readonly string[]): StormSettings {
   const quick = argv.includes('--quick');
   const value = (flag: string): string | undefined => {
@@ -74,12 +83,14 @@ export function parseStormArgs(argv: readonly string[]): StormSettings {
     quick,
     profile: argv.includes('--profile'),
     record: !quick && !argv.includes('--no-record') && !argv.includes('--profile'),
-    ratesPerSec: rates ?? (quick ? [4000] : [2000, 4000, 6000]),
-    stepDurationSec: duration ?? (quick ? 5 : 15),
-    preRegisterRatePerSec: value('--pre-rate') !== undefined ? Number.parseInt(value('--pre-rate')!, 10) : 2000,
+    ratesPerSec: rates ?? (quick ? [2000] : [1000, 2000, 3000, 4000]),
+    stepDurationSec: duration ?? (quick ? 8 : 15),
+    preRegisterRatePerSec: value('--pre-rate') !== undefined ? Number.parseInt(value('--pre-rate')!, 10) : 500,
+    devices: value('--devices') !== undefined ? Number.parseInt(value('--devices')!, 10) : quick ? 4000 : 10_000,
     probeDevices: quick ? 200 : 1000,
   };
   if (settings.ratesPerSec.some((rate) => !Number.isInteger(rate) || rate < 1 || rate > 20_000)) throw new RangeError('--rates: integers 1..20000');
+  if (!Number.isInteger(settings.devices) || settings.devices < 100 || settings.devices > 100_000) throw new RangeError('--devices: 100..100000');
   if (!Number.isInteger(settings.stepDurationSec) || settings.stepDurationSec < 1 || settings.stepDurationSec > 60) throw new RangeError('--duration: 1..60 s');
   return settings;
 }
@@ -158,6 +169,26 @@ async function registerRun(
   }
 }
 
+/** One step's SIPp runs added up: counters summed, response times merged, spans summed. */
+function mergeLoads(runs: readonly SippLoadResult[]): SippLoadResult {
+  const sum = (pick: (run: SippLoadResult) => number): number => runs.reduce((total, run) => total + pick(run), 0);
+  return {
+    exitCode: runs.find((run) => run.exitCode !== 0)?.exitCode ?? 0,
+    successfulCalls: sum((run) => run.successfulCalls),
+    failedCalls: sum((run) => run.failedCalls),
+    retransmissions: sum((run) => run.retransmissions),
+    timeouts: sum((run) => run.timeouts),
+    unexpectedMessages: sum((run) => run.unexpectedMessages),
+    responseTimesMs: runs.flatMap((run) => run.responseTimesMs).sort((a, b) => a - b),
+    spanMs: sum((run) => run.spanMs),
+    output: (runs.find((run) => run.failedCalls > 0) ?? runs[runs.length - 1])?.output ?? '',
+  };
+}
+
+/**
+ * One rate step: `rate × duration` REGISTERs as back-to-back SIPp runs, each visiting every device
+ * once with the next CSeq (SIPp matches responses by Call-ID, so one run cannot visit a device twice).
+ */
 async function runStep(
   settings: StormSettings,
   workDir: string,
@@ -166,19 +197,33 @@ async function runStep(
   gateway: ManagedProcess,
   kamailio: KamailioUpstream,
   ratePerSec: number,
-  cseq: number,
+  nextCseq: () => number,
 ): Promise<StepResult> {
   const calls = ratePerSec * settings.stepDurationSec;
   const pid = gateway.pid!;
   const upstreamBefore = await kamailio.registersReceived();
+  const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+  const gatewaySocket = (ip: string, port: number): boolean => ip === GATEWAY_HOST && port === ports.gateway;
+  const sippSockets = (ip: string, port: number): boolean => ip.startsWith('127.0.1.') && port === ports.sipp.local;
+  const dropSamplers = { gateway: startUdpDropSampler(gatewaySocket, 100), sipp: startUdpDropSampler(sippSockets, 100) };
   const before = readProcessUsage(pid);
-  const sipp = await registerRun(workDir, ports, devices, calls, cseq, ratePerSec, `${GATEWAY_HOST}:${ports.gateway}`);
+  const fromUs = monotonicUs();
+  const loopProbe = startLoopProbe(GATEWAY_HOST, ports.health, 50);
+  const runs: SippLoadResult[] = [];
+  for (let sent = 0; sent < calls; sent += devices.length) {
+    const run = await registerRun(workDir, ports, devices, Math.min(devices.length, calls - sent), nextCseq(), ratePerSec, `${GATEWAY_HOST}:${ports.gateway}`);
+    runs.push(run);
+    if (run.failedCalls > 0) break;
+  }
+  const toUs = monotonicUs();
   const after = readProcessUsage(pid);
+  const healthMs = await loopProbe.stop();
+  const udpDrops = { gateway: dropSamplers.gateway.stop(), sipp: dropSamplers.sipp.stop() };
+  const sipp = mergeLoads(runs);
   const upstreamRegisters = (await kamailio.registersReceived()) - upstreamBefore;
   const answered = sipp.successfulCalls;
   const cpuSec = after.cpuSec - before.cpuSec;
-  const achievedPerSec = sipp.spanMs > 0 ? (answered - 1) / (sipp.spanMs / 1000) : 0;
-  const absorbed = answered - upstreamRegisters;
+  const achievedPerSec = sipp.spanMs > 0 ? (answered - runs.length) / (sipp.spanMs / 1000) : 0;
   return {
     targetPerSec: ratePerSec,
     sipp,
@@ -187,24 +232,29 @@ async function runStep(
     p99Ms: percentile(sipp.responseTimesMs, 0.99),
     maxMs: sipp.responseTimesMs[sipp.responseTimesMs.length - 1] ?? 0,
     upstreamRegisters,
-    absorbedFraction: answered > 0 ? absorbed / answered : 0,
+    // Kamailio counts every REGISTER it receives, the gateway's retransmissions included.
+    absorbedFraction: answered > 0 ? Math.max(0, answered - upstreamRegisters) / answered : 0,
     cpuSec,
     cpuUsPerRegister: answered > 0 ? (cpuSec / answered) * 1e6 : 0,
     peakRssBytes: after.peakRssBytes,
     clean: sipp.failedCalls === 0 && sipp.retransmissions === 0 && answered === calls && achievedPerSec >= 0.97 * ratePerSec,
+    healthMs,
+    udpDrops,
+    window: { fromUs, toUs },
   };
 }
 
 function stepTable(steps: readonly StepResult[]): string[] {
   const rows = [
-    '| target REGISTER/s | achieved/s | answered 200 | failed | retrans | p50 ms | p99 ms | max ms | absorbed | upstream REGISTERs (Kamailio) | gateway CPU s / 1,000 | µs / REGISTER | peak RSS | clean |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+    '| target REGISTER/s | achieved/s (while sending) | answered 200 | failed | retrans | p50 ms | p99 ms | max ms | absorbed | upstream REGISTERs (Kamailio) | gateway CPU s / 1,000 | µs / REGISTER | peak RSS | /health p99 / max ms | UDP drops gateway / SIPp | clean |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
   ];
   for (const step of steps) {
     rows.push(
       `| ${fmt(step.targetPerSec)} | ${fmt(step.achievedPerSec)} | ${fmt(step.sipp.successfulCalls)} | ${fmt(step.sipp.failedCalls)} | ${fmt(step.sipp.retransmissions)} | ` +
         `${fmt(step.p50Ms, 2)} | ${fmt(step.p99Ms, 2)} | ${fmt(step.maxMs, 1)} | ${fmt(step.absorbedFraction * 100, 2)}% | ${fmt(step.upstreamRegisters)} | ` +
-        `${fmt(step.cpuUsPerRegister / 1000, 3)} | ${fmt(step.cpuUsPerRegister, 1)} | ${mib(step.peakRssBytes)} | ${step.clean ? 'yes' : 'no'} |`,
+        `${fmt(step.cpuUsPerRegister / 1000, 3)} | ${fmt(step.cpuUsPerRegister, 1)} | ${mib(step.peakRssBytes)} | ` +
+        `${fmt(percentile(step.healthMs, 0.99), 1)} / ${fmt(step.healthMs[step.healthMs.length - 1] ?? 0, 1)} | ${fmt(step.udpDrops.gateway)} / ${fmt(step.udpDrops.sipp)} | ${step.clean ? 'yes' : 'no'} |`,
     );
   }
   return rows;
@@ -225,9 +275,9 @@ function costTable(cost: CostProbeResult): string[] {
   ];
 }
 
-function profileTable(summary: ProfileSummary, top: number): string[] {
+function profileTable(summary: ProfileSummary, top: number, step: StepResult): string[] {
   const rows = [
-    `Sampled ${fmt(summary.totalMs / 1000, 1)} s of gateway CPU time over the whole run (start, pre-registration, steps).`,
+    `Samples of the ${fmt(step.targetPerSec)}/s step only: ${fmt(summary.totalMs / 1000, 1)} s of wall time, of which ${fmt(summary.busyMs / 1000, 1)} s busy on the main thread; shares are of busy time.`,
     '',
     '| self % | self ms | function | source |',
     '|---:|---:|---|---|',
@@ -256,9 +306,12 @@ function verdict(steps: readonly StepResult[]): { sustained: StepResult | undefi
   return { sustained, lines };
 }
 
-function machineLine(): string {
+function machineLine(load1: number): string {
   const cpu = cpus();
-  return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB RAM, Node.js ${process.version}, SIPp and Kamailio 5.6 on the same machine`;
+  return (
+    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB RAM, Node.js ${process.version}, SIPp and Kamailio 5.6 on the same machine; ` +
+    `load average ${fmt(load1, 2)} when the run started (other work on the machine competes for the same 2 cores)`
+  );
 }
 
 function recordDoc(report: string[]): void {
@@ -275,13 +328,13 @@ function recordDoc(report: string[]): void {
 /** Runs the benchmark; resolves with the process exit code (0 when every step ran, 1 on a setup failure). */
 export async function runRegisterStorm(argv: readonly string[]): Promise<number> {
   const settings = parseStormArgs(argv);
+  const startLoad = loadavg()[0] ?? 0;
   const workDir = mkdtempSync(join(tmpdir(), 'register-storm-'));
   const profileDir = settings.profile ? join(workDir, 'profile') : undefined;
   let kamailio: KamailioUpstream | undefined;
   try {
     const ports = await allocateAll();
-    const maxCalls = Math.max(...settings.ratesPerSec) * settings.stepDurationSec;
-    const devices = makeDevices(maxCalls, sourceAddresses(SOURCE_ADDRESS_COUNT), 'storm');
+    const devices = makeDevices(settings.devices, sourceAddresses(SOURCE_ADDRESS_COUNT), 'storm');
     log(`register-storm: ${fmt(devices.length)} devices on ${SOURCE_ADDRESS_COUNT} loopback sources, steps ${settings.ratesPerSec.join(', ')}/s × ${settings.stepDurationSec} s${settings.profile ? ', gateway under --cpu-prof' : ''}`);
     kamailio = await startKamailioUpstream({ host: KAMAILIO_HOST, port: ports.kamailio, domain: DOMAIN, trustedSources: [GATEWAY_HOST], sharedMemoryMb: 512 });
     const gateway = await startGateway(workDir, ports, kamailio, profileDir);
@@ -300,12 +353,14 @@ export async function runRegisterStorm(argv: readonly string[]): Promise<number>
 
     // Act: the storm, one step per rate; a step that is not clean ends the ramp.
     const steps: StepResult[] = [];
-    for (const [index, rate] of settings.ratesPerSec.entries()) {
-      const step = await runStep(settings, workDir, ports, devices, gateway, kamailio, rate, index + 2);
+    let cseq = 1;
+    for (const rate of settings.ratesPerSec) {
+      const step = await runStep(settings, workDir, ports, devices, gateway, kamailio, rate, () => (cseq += 1));
       steps.push(step);
       log(
         `step ${fmt(rate)}/s: achieved ${fmt(step.achievedPerSec)}/s, failed ${step.sipp.failedCalls}, retrans ${step.sipp.retransmissions}, ` +
-          `p50 ${fmt(step.p50Ms, 2)} ms, p99 ${fmt(step.p99Ms, 2)} ms, absorbed ${fmt(step.absorbedFraction * 100, 2)}%, ${fmt(step.cpuUsPerRegister, 1)} µs CPU/REGISTER`,
+          `p50 ${fmt(step.p50Ms, 2)} ms, p99 ${fmt(step.p99Ms, 2)} ms, absorbed ${fmt(step.absorbedFraction * 100, 2)}%, ${fmt(step.cpuUsPerRegister, 1)} µs CPU/REGISTER, ` +
+            `/health max ${fmt(step.healthMs[step.healthMs.length - 1] ?? 0, 1)} ms, UDP drops gateway ${step.udpDrops.gateway} SIPp ${step.udpDrops.sipp}`,
       );
       if (!step.clean) {
         if (step.sipp.failedCalls > 0) log(step.sipp.output.slice(-1500));
@@ -315,7 +370,8 @@ export async function runRegisterStorm(argv: readonly string[]): Promise<number>
     const gatewayExit = await gateway.stop(15_000);
     if (gatewayExit.code !== 0) log(`gateway exited ${JSON.stringify(gatewayExit)}:\n${gateway.tail(1500)}`);
     const profileFile = profileDir && existsSync(profileDir) ? readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile')) : undefined;
-    const profile = profileDir && profileFile ? summarizeCpuProfile(join(profileDir, profileFile), ROOT) : undefined;
+    const lastStep = steps[steps.length - 1];
+    const profile = profileDir && profileFile && lastStep ? summarizeCpuProfile(join(profileDir, profileFile), ROOT, lastStep.window) : undefined;
 
     // Cost per REGISTER, counted in-process (npm start exposes no decision or store counters).
     const upstream = kamailio;
@@ -336,9 +392,9 @@ export async function runRegisterStorm(argv: readonly string[]): Promise<number>
     const report = [
       `### REGISTER storm — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
-      `Machine: ${machineLine()}.`,
+      `Machine: ${machineLine(startLoad)}.`,
       `Command: \`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\` (gateway \`node dist/main.js\`, mode 1, contact insertion, outgoingExpires 3600; ` +
-        `${fmt(devices.length)} devices, Expires ${DEVICE_EXPIRES_SEC}, ${SOURCE_ADDRESS_COUNT} source addresses; ${settings.stepDurationSec} s per step).`,
+        `${fmt(devices.length)} devices, Expires ${DEVICE_EXPIRES_SEC}, ${SOURCE_ADDRESS_COUNT} source addresses; ${settings.stepDurationSec} s per step as back-to-back SIPp runs that each refresh every device once).`,
       `Pre-registration: ${fmt(pre.successfulCalls)} devices at ${fmt(settings.preRegisterRatePerSec)}/s, ${pre.failedCalls} failed, ${pre.retransmissions} retransmissions, ` +
         `p99 ${fmt(percentile(pre.responseTimesMs, 0.99), 2)} ms, ${fmt(preUpstream)} REGISTERs reached Kamailio.`,
       '',
@@ -349,7 +405,7 @@ export async function runRegisterStorm(argv: readonly string[]): Promise<number>
       'Cost per REGISTER (in-process probe with the same composition as `npm start`, counters on the decision services and the store):',
       '',
       ...costTable(cost),
-      ...(profile ? ['', 'Gateway CPU profile (`node --cpu-prof`), top self time:', '', ...profileTable(profile, 25)] : []),
+      ...(profile && lastStep ? ['', 'Gateway CPU profile (`node --cpu-prof`), top self time:', '', ...profileTable(profile, 25, lastStep)] : []),
     ];
     log('');
     log(report.join('\n'));
