@@ -70,6 +70,7 @@ const HIGH_BYTES = /[\x80-\xff]/;
 const FOLD = /[ \t]*\r?\n[ \t]+/g;
 /** callid = word [ "@" word ]: visible ASCII only (RFC 3261 §25.1). */
 const CALL_ID = /^[\x21-\x7e]+$/;
+const LINE_BREAK = /[\r\n]/;
 
 function parseError(reason: string, code: SipParseErrorCode, header?: string): SipParseError {
   return new SipParseError(reason, header === undefined ? { code } : { code, header });
@@ -187,6 +188,17 @@ function emptySlots(): ParsedSlots {
     ruri: undefined, vias: undefined, topVia: undefined, from: undefined, to: undefined, fromTag: undefined, toTag: undefined,
     callId: undefined, cseq: undefined, maxForwards: undefined, expires: undefined, contacts: undefined, ctx: undefined, lists: undefined,
   };
+}
+
+/**
+ * A field added by editing or creation. A line break in the value would let it forge further headers, so
+ * it is refused.
+ */
+function makeField(name: string, value: string): HeaderField {
+  const key = headerKey(name);
+  if (key === undefined) throw new SipParseError(`Bad header name ${name}`, { code: 'bad-header' });
+  if (LINE_BREAK.test(value)) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
+  return { name: name.length === 1 ? canonicalHeaderName(key) : name, key, start: -1, end: -1, valueStart: -1, folded: false, value };
 }
 
 /** Options of {@link createResponse}. */
@@ -321,6 +333,14 @@ export class SipMessage {
       if (list) for (const part of splitHeaderValues(v)) out.push(part);
       else out.push(v);
     }
+    return out;
+  }
+
+  /** The value of every field with this name, one per field and not comma-split. */
+  fieldValues(name: string): string[] {
+    const key = headerKey(name) ?? name.toLowerCase();
+    const out: string[] = [];
+    for (const f of this.fields) if (f.key === key) out.push(this.fieldValue(f));
     return out;
   }
 
@@ -643,10 +663,7 @@ export class SipMessage {
   }
 
   private newField(name: string, value: string): HeaderField {
-    const key = headerKey(name);
-    if (key === undefined) throw new SipParseError(`Bad header name ${name}`, { code: 'bad-header' });
-    if (/[\r\n]/.test(value)) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
-    return { name: name.length === 1 ? canonicalHeaderName(key) : name, key, start: -1, end: -1, valueStart: -1, folded: false, value };
+    return makeField(name, value);
   }
 
   /**
@@ -971,9 +988,8 @@ export function createRequest(input: CreateRequestInput): SipMessage {
   const start: StartLine = {
     isRequest: true, method: input.method, requestUri: input.requestUri, status: 0, reasonPhrase: '', version: SIP_VERSION, lineStart: -1, lineEnd: -1,
   };
-  const msg = new SipMessage(undefined, '', false, start, [], input.body ?? EMPTY, undefined);
-  for (const [name, value] of input.headers) msg.appendHeader(name, value);
-  return msg;
+  const fields = input.headers.map(([name, value]) => makeField(name, value));
+  return new SipMessage(undefined, '', false, start, fields, input.body ?? EMPTY, undefined);
 }
 
 /**
@@ -989,17 +1005,18 @@ export function createRequest(input: CreateRequestInput): SipMessage {
 export function createResponse(request: SipMessage, status: number, reason: string, opts: CreateResponseOptions = {}): SipMessage {
   if (status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
   const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
-  const msg = new SipMessage(undefined, '', false, start, [], EMPTY, undefined);
-  const vias = request.headerValues('Via');
+  // Fields are gathered in one array: this runs for every locally answered request.
+  const fields: HeaderField[] = [];
+  const vias = request.fieldValues('Via');
   if (vias.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
-  for (const v of vias) msg.appendHeader('Via', v);
+  for (const v of vias) fields.push(makeField('Via', v));
   for (const name of ['From', 'To', 'Call-ID', 'CSeq']) {
     const v = request.header(name);
     if (v === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
-    if (name === 'To' && opts.toTag !== undefined && request.toTag() === undefined) msg.appendHeader(name, `${v};tag=${opts.toTag}`);
-    else msg.appendHeader(name, v);
+    const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
+    fields.push(makeField(name, tagged ? `${v};tag=${opts.toTag}` : v));
   }
-  for (const [name, value] of opts.headers ?? []) msg.appendHeader(name, value);
-  msg.appendHeader('Content-Length', '0');
-  return msg;
+  for (const [name, value] of opts.headers ?? []) fields.push(makeField(name, value));
+  fields.push(makeField('Content-Length', '0'));
+  return new SipMessage(undefined, '', false, start, fields, EMPTY, undefined);
 }
