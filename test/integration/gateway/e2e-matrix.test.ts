@@ -228,7 +228,7 @@ describe.each(CASES)('E2E $label: SIPp devices → mid-registrar → Kamailio (d
     }
   }, 30000);
 
-  it('REG-8, FWD-7, RPL-8: Contact: * is relayed, upstream and local bindings are gone, no De-REGISTER is planned', async () => {
+  it('PTH-5, PTH-6, REG-8, FWD-7, RPL-8: Path without Supported: path is not echoed; Contact: * is relayed, upstream and local bindings are gone, no De-REGISTER is planned', async () => {
     // Prepare
     const devicePort = await allocatePort();
     const aor = `${users.star}@${DOMAIN}`;
@@ -253,6 +253,9 @@ describe.each(CASES)('E2E $label: SIPp devices → mid-registrar → Kamailio (d
     expect(tracedMessages(result.messages, 'SIP/2.0 401')).toHaveLength(2);
     const oks = tracedMessages(result.messages, 'SIP/2.0 200');
     expect(oks).toHaveLength(3);
+    // PTH-5 (lazy): the device's Path is stored but not returned without Supported: path; PTH-6: nor ours.
+    expect(headerLines(oks[0]!, 'Contact')).toHaveLength(1);
+    expect(headerLines(oks[0]!, 'Path')).toEqual([]);
     expect(headerLines(oks[1]!, 'Contact')).toEqual([]);
     expect(headerLines(oks[2]!, 'Contact')).toEqual([]);
     const stored = await mid.store.get(aor);
@@ -314,4 +317,44 @@ describe.each(CASES)('E2E $label: SIPp devices → mid-registrar → Kamailio (d
       expect(inviteCaller.messages).not.toMatch(/^SIP\/2\.0 487/m);
     }, 40000);
   }
+});
+
+// Mode 1 with contact insertion is covered by register-mode1.test.ts.
+const RETRANSMISSION_CASES = CASES.filter((matrixCase) => matrixCase.key !== 'm1c');
+
+describe.each(RETRANSMISSION_CASES)('E2E $label: UDP retransmissions while the decision is pending', (matrixCase) => {
+  let mid: LocalGateway;
+  let midPort: number;
+
+  beforeAll(async () => {
+    // SIPp retransmits at 0.5 s and 1.5 s: the decision stays pending past both.
+    ({ mid, midPort } = await startMid(matrixCase, 2500));
+  }, 20000);
+
+  afterAll(async () => {
+    await mid?.close();
+  });
+
+  it('GEN-6: a REGISTER retransmitted while its decision is pending is decided and relayed once', async () => {
+    // Prepare
+    const user = usersOf(matrixCase).retrans;
+
+    // Act
+    const result = await runSipp({
+      scenario: join(SCENARIOS, 'register-delayed-uac.xml'),
+      remote: `127.0.0.1:${midPort}`,
+      local: { host: '127.0.0.1', port: await allocatePort() },
+      transport: 'u1',
+      service: user,
+      keys: { domain: DOMAIN, expires: '60' },
+      timeoutMs: 10000,
+    });
+
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(tracedMessages(result.messages, `REGISTER sip:${DOMAIN}`).length).toBeGreaterThanOrEqual(3);
+    expect(mid.decisions.register).toBe(1);
+    expect(mid.decisions.registerReply).toBe(1);
+    expect(tracedMessages(result.messages, 'SIP/2.0 401')).toHaveLength(1);
+  }, 20000);
 });
