@@ -17,7 +17,8 @@
  *
  * Ownership: the register/reply core (functions/core/register, functions/core/reply) writes bindings,
  * incarnations and pending relays; the timed-work core (functions/core/timed-work) owns the life cycle
- * of {@link DeregisterWork}, proactive refresh state and the deletion of ended bindings (GEN-3).
+ * of {@link DeregisterWork}, {@link RefreshWork}, {@link PathOverlap}, {@link UpstreamShadow} and the
+ * deletion of ended bindings (GEN-3). This file is the one declaration of the record's shape.
  */
 
 /** Transports a flow can use (PTH-3). */
@@ -226,12 +227,51 @@ export interface PendingRelay {
 /** Why De-REGISTER work exists (DRG-1, DRG-2, DRG-7). */
 export type DeregisterCause = 'expired' | 'evicted' | 'removed' | 'incarnation-closed' | 'orphan';
 
+/** One transmission of a timed-work item that has been claimed and not yet answered (DRG-6, DRG-9). */
+export interface InFlightAttempt {
+  /** Names this transmission; an outcome for another one is stale and ignored. */
+  attemptId: string;
+  /** GEN-2/DRG-9: when it was claimed and sent; a refresh 2xx sets U = this + g. */
+  sentAtMs: number;
+  /** After this, with no outcome reported, the sender is presumed dead: the attempt counts as a timeout. */
+  claimUntilMs: number;
+  cseq: number;
+  /** Whether this transmission answered a challenge (DRG-11: once per attempt). */
+  answeredChallenge: boolean;
+}
+
+/** A 401/407 challenge to answer in the same attempt (DRG-11). */
+export interface PendingChallenge {
+  /** 401 → Authorization, 407 → Proxy-Authorization (RFC 3261 §22.2, §22.3). */
+  status: 401 | 407;
+  /** The WWW-Authenticate / Proxy-Authenticate value. */
+  challenge: string;
+}
+
+/** Attempt bookkeeping shared by De-REGISTERs and proactive refreshes (DRG-6). */
+export interface AttemptState {
+  /** Attempts started so far; a challenge answer belongs to the attempt it answers. */
+  attempts: number;
+  /** Earliest time of the next transmission. */
+  nextAttemptAtMs: number;
+  /** The claimed transmission, while one is outstanding. */
+  inFlight?: InFlightAttempt;
+  /** A challenge to answer with the next transmission, without starting a new attempt. */
+  pendingChallenge?: PendingChallenge;
+  /** Last CSeq used for this work's Call-ID; the next transmission uses this + 1 (DRG-5). */
+  lastCseq: number;
+  /** Last failure, for the log line and dead letter of a final failure. */
+  lastFailure?: string;
+}
+
 /**
- * A De-REGISTER to send (DRG-1..7). Shaped and driven by the timed-work core; the register core only
- * creates it for REG-11 evictions that cannot wait for the sweep (never needed so far: evicted bindings
- * are ended with `endReason: 'evicted'` and the sweep plans their De-REGISTER like any ended binding).
+ * A De-REGISTER to send (DRG-1..7), with its attempt state (DRG-6). Shaped and driven by the timed-work
+ * core; the register core only creates it for REG-11 evictions that cannot wait for the sweep (never
+ * needed so far: evicted bindings are ended with `endReason: 'evicted'` and the sweep plans their
+ * De-REGISTER like any ended binding). `lastCseq` is optional: work created without it starts from
+ * {@link UpstreamRegistration.highestCseq}.
  */
-export interface DeregisterWork {
+export interface DeregisterWork extends Partial<AttemptState> {
   /** Unique within the record. */
   workId: string;
   cause: DeregisterCause;
@@ -244,6 +284,46 @@ export interface DeregisterWork {
   /** Earliest time of the next attempt. */
   nextAttemptAtMs: number;
   /** Binding it came from (modes 0/1) or incarnation (mode 2), for logs (DRG-6). */
+  contactId?: string;
+  incarnationId?: string;
+}
+
+/** What a proactive refresh keeps alive (DRG-8): one binding's registration (mode 1) or the incarnation's (mode 2). */
+export type RefreshTarget = { contactId: string } | { incarnationId: string };
+
+/** A proactive upstream refresh (DRG-8, DRG-9). */
+export interface RefreshWork extends AttemptState {
+  workId: string;
+  target: RefreshTarget;
+  /** U of the registration when the work was created; the work is moot once U moved on. */
+  forLapsesAtMs: number;
+  /** DRG-10: forced after a path-insertion overlap, whatever DRG-8 says. */
+  forced: boolean;
+  /** Set when retries gave up (DRG-9): kept until U so it is not planned again, then dropped. */
+  abandoned?: boolean;
+}
+
+/**
+ * DRG-10: with path insertion, a relay for `contactUri` went out while a De-REGISTER for the same
+ * URI was in flight; the binding its 2xx commits gets a proactive refresh.
+ */
+export interface PathOverlap {
+  contactUri: string;
+  /** The De-REGISTER's in-flight window. */
+  fromMs: number;
+  untilMs: number;
+}
+
+/**
+ * DRG-7: a relay that ended without a processed final response carried a contact that a valid binding
+ * still covered, so nothing was orphaned then; but upstream may have applied it and now hold that
+ * contact until `upstream.lapsesAtMs` (relay time + E), beyond the covering registration's U. When
+ * no valid binding covers the contact any more, it is De-REGISTERed as an orphan.
+ */
+export interface UpstreamShadow {
+  workId: string;
+  /** What the relay would have registered, addressed like an orphan (DRG-7). */
+  upstream: UpstreamRegistration;
   contactId?: string;
   incarnationId?: string;
 }
@@ -264,6 +344,12 @@ export interface AorRecord {
   deregisterWork: DeregisterWork[];
   /** Relays recorded so far for this AoR; numbers {@link PendingRelay.seq}. Absent means 0. */
   relayCount?: number;
+  /** Proactive upstream refreshes not finished yet (timed-work core, DRG-8, DRG-9). */
+  refreshWork?: RefreshWork[];
+  /** DRG-10 overlaps waiting for their relay's 2xx (timed-work core). */
+  pathOverlaps?: PathOverlap[];
+  /** DRG-7 contacts upstream may hold beyond the registration covering them (timed-work core). */
+  upstreamShadows?: UpstreamShadow[];
 }
 
 /** Upper bound of contact ids and incarnation ids: 2^63 (FWD-4, M2-1). */
@@ -327,13 +413,23 @@ export function isIncarnationOpen(record: AorRecord, nowMs: number): boolean {
   return validBindings(record, nowMs).length > 0;
 }
 
-/** Every contact id and incarnation id the record still holds (FWD-4 uniqueness among retained bindings). */
+/**
+ * Every contact id and incarnation id the record still holds (FWD-4 uniqueness among retained bindings,
+ * M2-1 never reusing an incarnation): bindings, pending relay contacts, the incarnation, and those of
+ * ended bindings and closed incarnations whose De-REGISTER (queued or DRG-7 shadowed) is unfinished.
+ * A fresh id equal to one of those would put a new registration at the upstream contact that
+ * De-REGISTER removes.
+ */
 export function retainedIds(record: AorRecord | undefined): Set<string> {
   const ids = new Set<string>();
   if (record === undefined) return ids;
   for (const b of record.bindings) ids.add(b.contactId);
   for (const r of record.pendingRelays) for (const c of r.contacts) if (c.contactId !== undefined) ids.add(c.contactId);
   if (record.incarnation !== undefined) ids.add(record.incarnation.id);
+  for (const work of [...record.deregisterWork, ...(record.upstreamShadows ?? [])]) {
+    if (work.contactId !== undefined) ids.add(work.contactId);
+    if (work.incarnationId !== undefined) ids.add(work.incarnationId);
+  }
   return ids;
 }
 

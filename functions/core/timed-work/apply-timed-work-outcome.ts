@@ -208,7 +208,7 @@ export function settleAttempt(
 
 /** Finds a work item by id. */
 export function findWork(record: TimedWorkRecord, workId: string): WorkItem | undefined {
-  const deregister = (record.deregisterWork as DeregisterWorkState[]).find((work) => work.workId === workId);
+  const deregister = record.deregisterWork.find((work) => work.workId === workId);
   if (deregister !== undefined) return { kind: 'deregister', work: deregister };
   const refresh = record.refreshWork?.find((work) => work.workId === workId);
   return refresh === undefined ? undefined : { kind: 'refresh', work: refresh };

@@ -170,7 +170,7 @@ function releaseShadows(record: TimedWorkRecord, nowMs: number): void {
 
 /** DRG-3, DRG-4: queued De-REGISTERs that became pointless are dropped (unless one is on the wire). */
 function cancelMootWork(config: CollectConfig, record: TimedWorkRecord, nowMs: number): void {
-  record.deregisterWork = (record.deregisterWork as DeregisterWorkState[]).filter(
+  record.deregisterWork = record.deregisterWork.filter(
     (work) =>
       work.inFlight !== undefined ||
       (config.mode !== 0 &&

@@ -4,7 +4,7 @@
 import type { MidRegistrarConfig } from '../config';
 import { bindingLapsesAtMs } from '../model';
 import { collectEndedWork } from './collect-ended-work';
-import type { DeregisterWorkState, TimedWorkRecord } from './timed-work-types';
+import type { TimedWorkRecord } from './timed-work-types';
 import {
   bindingsOfTarget,
   liveRelayForTarget,
@@ -49,7 +49,7 @@ export function nextDueAtMs(config: DueConfig, record: TimedWorkRecord): number 
     // An incarnation without bindings closes once its relays are gone; their deadlines stand in.
     if (!record.pendingRelays.some((relay) => relay.incarnationId === incarnation.id)) times.push(incarnation.createdAtMs);
   }
-  for (const work of record.deregisterWork as DeregisterWorkState[]) {
+  for (const work of record.deregisterWork) {
     if (work.inFlight !== undefined) times.push(work.inFlight.claimUntilMs);
     else if (!awaitedRelayCarries(record, work.upstream.relayedContactUri)) times.push(work.nextAttemptAtMs ?? work.dueAtMs);
   }

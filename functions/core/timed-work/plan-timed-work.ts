@@ -157,7 +157,7 @@ function sendRefresh(
 function expireClaims(config: MidRegistrarConfig, record: TimedWorkRecord, nowMs: number): TimedWorkFailure[] {
   const failures: TimedWorkFailure[] = [];
   const expired = [
-    ...(record.deregisterWork as DeregisterWorkState[]).filter((w) => w.inFlight !== undefined && nowMs >= w.inFlight.claimUntilMs),
+    ...record.deregisterWork.filter((w) => w.inFlight !== undefined && nowMs >= w.inFlight.claimUntilMs),
     ...(record.refreshWork ?? []).filter((w) => w.inFlight !== undefined && nowMs >= w.inFlight.claimUntilMs),
   ].map((work) => work.workId);
   for (const workId of expired) {
@@ -253,7 +253,7 @@ export function planTimedWork(
   createDueRefreshes(config, next, nowMs);
   const sends: OutgoingRegister[] = [];
 
-  for (const work of next.deregisterWork as DeregisterWorkState[]) {
+  for (const work of next.deregisterWork) {
     if (work.inFlight !== undefined || (work.nextAttemptAtMs ?? work.dueAtMs) > nowMs) continue;
     // DRG-4: a live relay carrying the same upstream contact is awaited.
     if (liveRelayNamesUpstreamContact(next, work.upstream.relayedContactUri, nowMs)) continue;

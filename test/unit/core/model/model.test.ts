@@ -114,6 +114,24 @@ describe('model', () => {
     expect(emptyAorRecord('bob@example.com')).toEqual({ aor: 'bob@example.com', bindings: [], pendingRelays: [], deregisterWork: [] });
   });
 
+  it('FWD-4: retained ids include ended bindings and closed incarnations whose De-REGISTER is unfinished', () => {
+    // Prepare: binding 3 and incarnation 8 are gone from the record, their De-REGISTERs are not.
+    const record = testRecord({
+      bindings: [testBinding({ contactId: '1' })],
+      deregisterWork: [
+        { workId: 'drg:3', cause: 'expired', upstream: upstreamRegistration(), dueAtMs: 60_000, attempts: 1, nextAttemptAtMs: 62_000, contactId: '3' },
+        { workId: 'drg:inc:8', cause: 'incarnation-closed', upstream: upstreamRegistration(), dueAtMs: 60_000, attempts: 0, nextAttemptAtMs: 60_000, incarnationId: '8' },
+      ],
+      upstreamShadows: [{ workId: 'orphan:r1:0', upstream: upstreamRegistration(), contactId: '4' }],
+    });
+
+    // Act
+    const ids = retainedIds(record);
+
+    // Assess
+    expect([...ids].sort()).toEqual(['1', '3', '4', '8']);
+  });
+
   it('the record is plain JSON: it survives a JSON round trip unchanged', () => {
     // Prepare
     const record = testRecord({ incarnation: { id: '9', createdAtMs: 0, upstream: upstreamRegistration() }, bindings: [testBinding({ q: '0.5' })], pendingRelays: [pendingRelay()] });

@@ -477,6 +477,23 @@ describe('decideRegister', () => {
     expect(BigInt(outcome.newContactIds[0]) < 2n ** 63n).toBe(true);
   });
 
+  it('FWD-4: a fresh id never repeats the id of an ended binding whose De-REGISTER is still queued', () => {
+    // Prepare: binding 111 was swept; its De-REGISTER (to ctid=111) is waiting for a retry.
+    const record = testRecord({
+      deregisterWork: [{ workId: 'drg:111', cause: 'expired', upstream: upstreamRegistration(), dueAtMs: 60_000, attempts: 1, nextAttemptAtMs: 64_000, contactId: '111' }],
+    });
+    const drawn = ['111', '222'];
+    const ids = { ...testIds(), randomContactId: () => drawn.shift() ?? '333' };
+    const request = registerRequest({ cseq: 2, receivedAtMs: 61_000 });
+
+    // Act
+    const outcome = decideRegister(mode1, request, record, 61_000, ids);
+
+    // Assess
+    expect(outcome.newContactIds).toEqual(['222']);
+    expect(headerValue(expectForward(outcome).relay.addHeaders, 'Contact')).toContain('ctid=222');
+  });
+
   describe('PTH-2: the latest flow wins', () => {
     it('PTH-2: an absorbed refresh from a new port moves the flow (NAT rebinding)', () => {
       // Prepare
