@@ -10,7 +10,7 @@ import type { AorRecord } from '../../../functions/core/model';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
 import { InProcessDecisionInvoker, type DecisionServices } from '../../../sip-gateway/src/decision/in-process-decision-invoker';
 import { createLocalDecisionServices } from '../../../sip-gateway/src/decision/local-decision-services';
-import { Gateway } from '../../../sip-gateway/src/gateway';
+import { Gateway, type GatewayOptions } from '../../../sip-gateway/src/gateway';
 import { createLogger } from '../../../sip-gateway/src/observability/logger';
 import { MetricsRegistry } from '../../../sip-gateway/src/observability/metrics-registry';
 
@@ -29,6 +29,8 @@ export interface LocalGatewayOptions {
   config: Record<string, unknown>;
   /** Delay before each `register` decision, to let UDP clients retransmit meanwhile. */
   registerDelayMs?: number;
+  /** Transport timing for PTH-4 tests (short TCP idleness and unpin grace). */
+  tcp?: Pick<GatewayOptions, 'tcpIdleTimeoutMs' | 'tcpUnpinGraceMs'>;
 }
 
 /** Starts a gateway; `config.listen` must name free loopback ports. */
@@ -56,7 +58,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const logger = createLogger({ level: process.env.GATEWAY_LOG_LEVEL === undefined ? 'silent' : (process.env.GATEWAY_LOG_LEVEL as 'debug'), destination: process.stderr });
   const metrics = new MetricsRegistry({ namespace: 'test', write: () => undefined });
   const invoker = new InProcessDecisionInvoker({ services: counted, retryAfterMs: config.retryAfterMs, logger, metrics });
-  const gateway = await Gateway.start({ config, invoker, gatewayId: 'gw-test', logger, metrics });
+  const gateway = await Gateway.start({ config, invoker, gatewayId: 'gw-test', logger, metrics, ...options.tcp });
   return {
     gateway,
     store,
