@@ -20,6 +20,8 @@ export interface LocalGateway {
   store: EmbeddedBindingStore<AorRecord>;
   /** Decisions asked so far, per operation. */
   decisions: { register: number; registerReply: number; lookup: number };
+  /** The gateway's counters (e.g. `upstream_replies`). */
+  metrics: MetricsRegistry;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     gateway,
     store,
     decisions,
+    metrics,
     async close() {
       await gateway.close();
       store.close();

@@ -71,7 +71,7 @@ function register(device: TcpDevice, cseq: number, expiresSec: number): string {
   ].join('\r\n');
 }
 
-describe('Gateway PTH-4: TCP connections of valid bindings are pinned', () => {
+describe('Gateway over TCP with a relaying upstream: PTH-4 pins, upstream reply counts', () => {
   let upstream: MinimalResponder;
   let mid: LocalGateway;
   let tcpPort: number;
@@ -122,6 +122,24 @@ describe('Gateway PTH-4: TCP connections of valid bindings are pinned', () => {
       expect(openWhileBound).toBe(true);
       expect(deregistered).toBe(200);
       expect(device.closed).toBe(true);
+    } finally {
+      device.close();
+    }
+  });
+
+  it('counts the main registrar\'s final replies to relayed REGISTERs as upstream_replies, per status class (dashboard)', async () => {
+    // Prepare
+    const before = mid.metrics.snapshot().counters;
+    const device = await TcpDevice.open(tcpPort);
+    try {
+      // Act: a new binding is relayed upstream in mode 1 (M1), and so is its removal.
+      await device.request(register(device, 1, 60));
+      await device.request(register(device, 2, 0));
+      const after = mid.metrics.snapshot().counters;
+
+      // Assess
+      expect((after.upstream_replies ?? 0) - (before.upstream_replies ?? 0)).toBe(2);
+      expect((after.upstream_replies_2xx ?? 0) - (before.upstream_replies_2xx ?? 0)).toBe(2);
     } finally {
       device.close();
     }
