@@ -9,6 +9,7 @@
  * `storeFailureResponse` (503, RPL-10); the pending relay stays, and DRG-7 takes it over at its deadline.
  */
 import type { MidRegistrarConfig } from '../config';
+import { CORE_METRICS } from '../core-metrics';
 import type { HeaderField, RegisterReplyDecision, RelayContext, UpstreamOutcome } from '../contract';
 import { REGISTRAR_ERRORS, type RegistrarErrorRow, registrarErrorResponse } from '../errors';
 import {
@@ -30,14 +31,14 @@ import { splitNameAddr } from '../../../sip-gateway/src/sip/name-addr';
 import { splitHeaderValues } from '../../../sip-gateway/src/sip/split';
 import { type SipUri, parseUri, unescapeUriPart, uriParam, urisEqual } from '../../../sip-gateway/src/sip/uri';
 
-/** Something the handler logs and counts after the commit. */
+/** Something the handler logs and counts after the commit, under the name in `kind` ({@link CORE_METRICS}). */
 export type ReplyEvent =
   /** RPL-5: upstream's 2xx lacked a contact we relayed with E > 0 (metric `upstream_contact_missing`). */
-  | { kind: 'upstream_contact_missing'; aor: string; contactUri: string }
+  | { kind: typeof CORE_METRICS.upstreamContactMissing; aor: string; contactUri: string }
   /** RPL-1: a 423 in modes 1 and 2 likely means `outgoingExpires` is below upstream's minimum. */
-  | { kind: 'upstream_interval_too_brief'; aor: string }
+  | { kind: typeof CORE_METRICS.upstreamIntervalTooBrief; aor: string }
   /** A reply for a relay the record no longer holds (taken over by DRG-7, or superseded). */
-  | { kind: 'stale_relay'; aor: string; relayId: string };
+  | { kind: typeof CORE_METRICS.staleRelay; aor: string; relayId: string };
 
 /** What {@link applyUpstreamReply} returns. */
 export interface ReplyOutcome {
@@ -99,7 +100,7 @@ export function applyUpstreamReply(
   if (outcome.status >= 300) {
     // RPL-1 (#1156): a non-2xx changes nothing, so the UA's next attempt is decided afresh.
     const events: ReplyEvent[] = outcome.status === 423 && context.mode !== 0
-      ? [{ kind: 'upstream_interval_too_brief', aor: context.aor }]
+      ? [{ kind: CORE_METRICS.upstreamIntervalTooBrief, aor: context.aor }]
       : [];
     const result: ReplyOutcome = { decision: { kind: 'forward-unchanged' }, events };
     if (record !== undefined && pending !== undefined) result.nextRecord = replacePending(record, pending, undefined);
@@ -107,13 +108,13 @@ export function applyUpstreamReply(
   }
 
   if (record === undefined || pending === undefined || pending.failedAtMs !== undefined) {
-    return { decision: respond(REGISTRAR_ERRORS.upstreamTimeout), events: [{ kind: 'stale_relay', aor: context.aor, relayId: context.relayId }] };
+    return { decision: respond(REGISTRAR_ERRORS.upstreamTimeout), events: [{ kind: CORE_METRICS.staleRelay, aor: context.aor, relayId: context.relayId }] };
   }
   const events: ReplyEvent[] = [];
   const committed = commit2xx(config, record, pending, outcome, nowMs, events);
   if (committed === undefined) {
     // The AoR moved on to another incarnation meanwhile: this 2xx cannot apply; DRG-7 removes what it registered.
-    events.push({ kind: 'stale_relay', aor: context.aor, relayId: context.relayId });
+    events.push({ kind: CORE_METRICS.staleRelay, aor: context.aor, relayId: context.relayId });
     return {
       decision: respond(REGISTRAR_ERRORS.upstreamTimeout),
       nextRecord: replacePending(record, pending, { ...pending, failedAtMs: nowMs, failure: 'timeout' }),
@@ -357,7 +358,7 @@ function commitPerContact(
     }
     const ours = findOurs(config, returned, relayed);
     if (ours === undefined) {
-      events.push({ kind: 'upstream_contact_missing', aor: record.aor, contactUri: relayed.upstreamContactUri ?? relayed.contactUri });
+      events.push({ kind: CORE_METRICS.upstreamContactMissing, aor: record.aor, contactUri: relayed.upstreamContactUri ?? relayed.contactUri });
       drop();
       continue;
     }
@@ -402,7 +403,7 @@ function commitMode2(
   );
   const relayedExpiresSec = pending.aggregatedExpiresSec ?? 0;
   if (ours === undefined && relayedExpiresSec > 0) {
-    events.push({ kind: 'upstream_contact_missing', aor: record.aor, contactUri: pending.aggregatedContactUri ?? '' });
+    events.push({ kind: CORE_METRICS.upstreamContactMissing, aor: record.aor, contactUri: pending.aggregatedContactUri ?? '' });
   }
   const g = ours === undefined ? 0 : grantedExpiresSec(ours, headerExpires, relayedExpiresSec);
   if ((ours === undefined || g === 0) && current?.id === incarnationId && confirmedAfter(current.upstream, pending, outcome)) {

@@ -2,6 +2,7 @@
  * What the end of one timed-work transmission does to the record (SPEC DRG-6, DRG-9, DRG-10, DRG-11).
  */
 import type { MidRegistrarConfig } from '../config';
+import { CORE_METRICS } from '../core-metrics';
 import { bindingLapsesAtMs, isBindingValid, isRelayLive } from '../model';
 import { parseDigestChallenge } from './digest';
 import { classifyFailure, retryDelayMs } from './retry-delay';
@@ -67,7 +68,7 @@ function finalFailure(item: WorkItem, record: TimedWorkRecord, lastFailure: stri
   const incarnationId =
     item.kind === 'deregister' ? item.work.incarnationId : target !== undefined && 'incarnationId' in target ? target.incarnationId : undefined;
   return {
-    metric: item.kind === 'deregister' ? 'deregister_failed' : 'upstream_refresh_failed',
+    metric: item.kind === 'deregister' ? CORE_METRICS.deregisterFailed : CORE_METRICS.upstreamRefreshFailed,
     aor: record.aor,
     kind: item.kind === 'deregister' ? 'deregister' : 'upstream-refresh',
     atMs: nowMs,

@@ -10,6 +10,7 @@
  * for the importers of this module.
  */
 import type { HeaderField } from '../contract';
+import type { CORE_METRICS } from '../core-metrics';
 import type { AorRecord, DeregisterWork } from '../model';
 
 export type { AttemptState, InFlightAttempt, PathOverlap, PendingChallenge, RefreshTarget, RefreshWork, UpstreamShadow } from '../model';
@@ -67,7 +68,7 @@ export type TimedWorkOutcome =
 /** A final failure of timed work: log it, count it, keep a dead letter (DRG-6, DRG-9, INV-2). */
 export interface TimedWorkFailure {
   /** Metric to increment. */
-  metric: 'deregister_failed' | 'upstream_refresh_failed';
+  metric: typeof CORE_METRICS.deregisterFailed | typeof CORE_METRICS.upstreamRefreshFailed;
   /** Dead-letter fields (the store's `DeadLetter`). */
   aor: string;
   kind: 'deregister' | 'upstream-refresh';
