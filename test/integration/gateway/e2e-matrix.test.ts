@@ -35,8 +35,8 @@ const CASES: MatrixCase[] = [
 ];
 
 /** The users every case registers: one for the REGISTER sequence, one for `Contact: *`, one for calls. */
-function usersOf(matrixCase: MatrixCase): { reg: string; star: string; call: string; retrans: string } {
-  return { reg: `${matrixCase.key}-reg`, star: `${matrixCase.key}-star`, call: `${matrixCase.key}-call`, retrans: `${matrixCase.key}-rtx` };
+function usersOf(matrixCase: MatrixCase): { reg: string; star: string; call: string; retrans: string; pair: string } {
+  return { reg: `${matrixCase.key}-reg`, star: `${matrixCase.key}-star`, call: `${matrixCase.key}-call`, retrans: `${matrixCase.key}-rtx`, pair: `${matrixCase.key}-pair` };
 }
 
 /** The SIP messages of a SIPp trace that start with `startLine` (e.g. `SIP/2.0 200`), in order. */
@@ -97,7 +97,7 @@ async function startMid(matrixCase: MatrixCase, registerDelayMs?: number): Promi
 }
 
 /** Registers a device through the mid-registrar with one 401 round trip. */
-async function registerDevice(midPort: number, user: string, devicePort: number, expiresSec: number): Promise<void> {
+async function registerDevice(midPort: number, user: string, devicePort: number, expiresSec: number): Promise<SippResult> {
   const result = await runSipp({
     scenario: join(SCENARIOS, 'e2e-register-auth-uac.xml'),
     remote: `127.0.0.1:${midPort}`,
@@ -109,6 +109,7 @@ async function registerDevice(midPort: number, user: string, devicePort: number,
     timeoutMs: 10000,
   });
   if (result.exitCode !== 0) throw new Error(`registration of ${user} failed: ${result.errors}\n${result.output}`);
+  return result;
 }
 
 /** Runs a device-side scenario (UAS) on `devicePort`; resolves once SIPp is listening, with its outcome to await. */
@@ -264,6 +265,35 @@ describe.each(CASES)('E2E $label: SIPp devices → mid-registrar → Kamailio (d
   }, 20000);
 
   if (matrixCase.mode !== 2) {
+    it(`${matrixCase.mode === 0 ? 'M0-1' : 'M1-1'}, REG-10, RPL-7: two devices of one AoR: upstream holds a contact for each; the second 200 lists both, oldest first`, async () => {
+      // Prepare
+      const [portA, portB] = [await allocatePort(), await allocatePort()];
+      await registerDevice(midPort, users.pair, portA, 15);
+
+      // Act
+      const second = await registerDevice(midPort, users.pair, portB, 15);
+      const upstream = await kamailio.dumpBindings(`${users.pair}@${DOMAIN}`);
+
+      // Assess
+      const ok = tracedMessages(second.messages, 'SIP/2.0 200')[0] ?? '';
+      const contacts = headerLines(ok, 'Contact');
+      expect(contacts).toHaveLength(1);
+      const listed = contacts[0]!.split(/,\s*/);
+      expect(listed).toEqual([
+        expect.stringMatching(new RegExp(`^<sip:${escapeRegExp(users.pair)}@127\\.0\\.0\\.1:${portA};transport=UDP>;expires=\\d+$`, 'i')),
+        expect.stringMatching(new RegExp(`^<sip:${escapeRegExp(users.pair)}@127\\.0\\.0\\.1:${portB};transport=UDP>;expires=\\d+$`, 'i')),
+      ]);
+      expect(headerLines(ok, 'Expires')).toEqual([]);
+      expect(headerLines(ok, 'Path')).toEqual([]);
+      expect(upstream.map((binding) => binding.contact)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(upstreamContactPattern(matrixCase, users.pair, midPort, portA)),
+          expect.stringMatching(upstreamContactPattern(matrixCase, users.pair, midPort, portB)),
+        ]),
+      );
+      expect(upstream).toHaveLength(2);
+    }, 30000);
+
     it('LKP-2, LKP-4, LKP-8, LKP-9: a MESSAGE and an INVITE sent by a caller through Kamailio reach the device', async () => {
       // Prepare
       const devicePort = await allocatePort();
