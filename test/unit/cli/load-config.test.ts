@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../functions/core/errors';
-import { loadConfig, parseCommandLine } from '../../../sip-gateway/src/cli/load-config';
+import { loadConfig, loadRuntimeConfig, parseCommandLine } from '../../../sip-gateway/src/cli/load-config';
 
 const files: Record<string, string> = {
   'mid.json': JSON.stringify({ mode: 1, upstreamUri: 'sip:registrar.example.net', cseqDelay: 25, listen: ['udp:127.0.0.1:5060'] }),
@@ -104,5 +104,41 @@ describe('Function: loadConfig with MID_REGISTRAR_CONFIG', () => {
 
     // Assess
     expect(error.key).toBe('MID_REGISTRAR_CONFIG');
+  });
+});
+
+describe('Function: loadRuntimeConfig', () => {
+  it('takes internalHop, dynamodbEndpoint and bindingsTable out of the CFG keys (file or flags)', () => {
+    // Act
+    const { config, runtime } = loadRuntimeConfig(
+      ['--internalHop', '127.0.0.21:5090', '--dynamodbEndpoint', 'http://127.0.0.1:4567', '--bindingsTable', 'bindings'],
+      readFile,
+      JSON.stringify({ mode: 1, upstreamUri: 'sip:registrar.example.net' }),
+    );
+
+    // Assess
+    expect(config.mode).toBe(1);
+    expect(runtime).toEqual({ internalHop: { address: '127.0.0.21', port: 5090 }, dynamodb: { endpoint: 'http://127.0.0.1:4567', tableName: 'bindings' } });
+  });
+
+  it('without deployment keys gives the embedded store and no hop', () => {
+    // Act
+    const { runtime } = loadRuntimeConfig(['--config', 'mid.json'], readFile);
+
+    // Assess
+    expect(runtime).toEqual({});
+  });
+
+  it.each([
+    [['--internalHop', 'gateway-1'], 'internalHop'],
+    [['--internalHop', '127.0.0.21:70000'], 'internalHop'],
+    [['--dynamodbEndpoint', 'http://127.0.0.1:4567'], 'bindingsTable'],
+    [['--bindingsTable', 'bindings'], 'dynamodbEndpoint'],
+  ])('CFG-2: %j is refused naming %s', (flags, key) => {
+    // Act
+    const error = configErrorOf(() => loadRuntimeConfig(['--config', 'mid.json', ...flags], readFile));
+
+    // Assess
+    expect(error.key).toBe(key);
   });
 });
