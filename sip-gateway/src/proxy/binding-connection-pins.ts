@@ -45,6 +45,8 @@ export class BindingConnectionPins {
    * with a non-zero expiry now uses `flow` (PTH-2); any other it named has ended. A star ends them all.
    */
   onRegisterOk(request: SipMessage, response: SipMessage, flow: Flow): void {
+    // The REGISTER hot path over UDP: nothing to pin, and nothing pinned that could move or end.
+    if ((flow.transport === 'udp' || flow.connectionId === undefined) && this.bindings.size === 0) return;
     const aor = bindingAor(request);
     const requested = request.contacts();
     if (requested.star) {
