@@ -1,6 +1,7 @@
 /**
  * Kamailio 5.6 as the main (upstream) registrar for integration tests: in-memory location table,
- * digest auth with fixed passwords, relay of INVITE/MESSAGE to registered contacts with
+ * digest auth with fixed passwords, Path stored and used as the Route set (RFC 3327, for the
+ * mid-registrar's path insertion), relay of INVITE/MESSAGE to registered contacts with
  * Record-Route. One instance per call, on its own port and temp directory, in the foreground.
  */
 import { execFile } from 'node:child_process';
