@@ -172,11 +172,19 @@ export class Gateway {
       },
     };
     const resolvedHosts = await resolveUpstreamHosts(config, logger);
+    // Every relayed REGISTER goes to the configured next hop: parse it once (hot path), anything else per call.
+    const configuredHop = config.upstreamOutboundProxy ?? config.upstreamUri;
+    let configuredResolved: UpstreamHop<SipTarget> | undefined;
+    const resolveUpstream = (nextHop: string): UpstreamHop<SipTarget> => {
+      if (nextHop !== configuredHop) return resolveHop(nextHop, resolvedHosts);
+      configuredResolved ??= resolveHop(nextHop, resolvedHosts);
+      return configuredResolved;
+    };
     const registerProxy = new RegisterProxy<SipMessage, SipTarget>({
       invoker: options.invoker,
       transactions: registerTransactions,
       messages: createSipRegisterMessages(config.retryAfterMs, newToTag),
-      resolveUpstream: (nextHop) => resolveHop(nextHop, resolvedHosts),
+      resolveUpstream,
       clock,
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       retryAfterMs: config.retryAfterMs,
@@ -202,7 +210,7 @@ export class Gateway {
       isFlowUsable: (flow) => flow.transport === 'udp' || flow.connectionId === undefined || transport.isConnectionOpen(flow.connectionId),
       resolveNextHop: (nextHop) => {
         try {
-          return resolveHop(nextHop, resolvedHosts).target as Destination;
+          return resolveUpstream(nextHop).target as Destination;
         } catch {
           return undefined;
         }

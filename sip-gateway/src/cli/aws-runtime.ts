@@ -150,7 +150,7 @@ export async function openAwsRuntime(config: MidRegistrarConfig, options: AwsRun
   try {
     health = await startHealthServer({
       port: config.healthPort,
-      status: () => ({ ready: !gateway.isDraining, details: { mode: config.mode, inFlight: gateway.inFlight } }),
+      status: () => ({ ready: !gateway.isDraining, details: { mode: config.mode, inFlight: gateway.inFlight, gatewayId: options.gatewayId } }),
     });
   } catch (error) {
     await gateway.close();

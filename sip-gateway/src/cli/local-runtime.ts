@@ -91,7 +91,7 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
     health = await startHealthServer({
       host: config.listen[0]?.host,
       port: config.healthPort,
-      status: () => ({ ready: !running.isDraining, details: { mode: config.mode, inFlight: running.inFlight } }),
+      status: () => ({ ready: !running.isDraining, details: { mode: config.mode, inFlight: running.inFlight, gatewayId: options.gatewayId } }),
     });
     sweep = await createLocalSweep({ config, store, logger, metrics, channel: gateway.upstreamChannel() });
   } catch (error) {
