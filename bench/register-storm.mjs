@@ -20,5 +20,20 @@ Module._extensions['.ts'] = (module, filename) => {
 };
 
 const require = createRequire(import.meta.url);
+
+// An interrupted run ends its children with SIGTERM (Kamailio then stops its own workers); the run
+// then fails and its cleanup removes the temp directories. A bound keeps a stuck cleanup from hanging.
+const { stopAllProcesses } = require('../test/support/process.ts');
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    interrupted = true;
+    process.stderr.write(`register-storm: ${signal}, stopping\n`);
+    void stopAllProcesses();
+    setTimeout(() => process.exit(130), 20_000).unref();
+  });
+}
+
 const { runRegisterStorm } = require('./lib/register-storm.ts');
-process.exitCode = await runRegisterStorm(process.argv.slice(2));
+const code = await runRegisterStorm(process.argv.slice(2));
+process.exitCode = interrupted ? 130 : code;
