@@ -69,8 +69,8 @@ export interface GatewayOptions {
   metrics: MetricsRegistry;
   clock?: Clock;
   /**
-   * The internal hop socket (DESIGN §5): requests for devices owned by other instances go to their owner
-   * from here, and owners take hopped requests here. `gatewayId` must then be its
+   * The internal hop address (DESIGN §5), TCP and UDP: requests for devices owned by other instances go to
+   * their owner from here (over TCP), and owners take hopped requests here. `gatewayId` must then be its
    * {@link formatGatewayId} (`<private address>:<port>`), which is what bindings record as owner.
    */
   internalHop?: InternalHopAddress;
@@ -230,7 +230,7 @@ export class Gateway {
     });
     const specs = config.listen.map((socket) => `${socket.transport}:${socket.host}:${socket.port}`);
     // Appended, so the first UDP socket stays the advertised one (FWD-9).
-    if (options.internalHop !== undefined) specs.push(`udp:${formatGatewayId(options.internalHop)}`);
+    if (options.internalHop !== undefined) specs.push(`tcp:${formatGatewayId(options.internalHop)}`, `udp:${formatGatewayId(options.internalHop)}`);
     let listening: ListenSpec[];
     try {
       listening = await transport.listen(specs);
@@ -301,7 +301,7 @@ export class Gateway {
       return;
     }
     const hop = this.options.internalHop;
-    if (hop !== undefined && flow.transport === 'udp' && flow.localPort === hop.port && flow.localAddress === hop.address) {
+    if (hop !== undefined && flow.transport !== 'tls' && flow.localPort === hop.port && flow.localAddress === hop.address) {
       this.receiveHop(message, flow);
       return;
     }
@@ -337,7 +337,7 @@ export class Gateway {
    * device flows are held here.
    */
   private receiveHop(message: SipMessage, flow: Flow): void {
-    const result = this.transactions.receiveRequest(message, flow, false);
+    const result = this.transactions.receiveRequest(message, flow, flow.transport !== 'udp');
     if (result.kind === 'stateless') {
       this.router.handleHopAck(message);
       return;

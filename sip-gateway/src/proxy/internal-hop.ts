@@ -2,6 +2,8 @@
  * The internal hop between gateway tasks (DESIGN §5, PTH-3): a request for a device whose flow another
  * gateway instance holds is relayed to that owner over its internal port, with a header naming the device
  * flow in an authenticated token; the owner sends it on the flow and the responses come back the same way.
+ * Hops go over TCP (a gone owner is a refused or timed-out connect, so the branch ends 480 in seconds, and
+ * large requests need no fragmentation); the owner also takes them over UDP on the same port.
  *
  * @remarks
  * The hop token is a flow token (functions/core/token.ts) under a key derived from `tokenSecret`, so a

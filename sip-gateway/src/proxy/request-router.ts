@@ -274,7 +274,8 @@ export class RequestRouter {
     const owner = own === undefined || ownerId === this.options.gatewayId ? undefined : parseGatewayId(ownerId);
     if (own === undefined || owner === undefined) return { to: deviceFlow, via: 'device' };
     return {
-      to: { transport: 'udp', localAddress: own.address, localPort: own.port, remoteAddress: owner.address, remotePort: owner.port },
+      // TCP: an owner that is gone shows as a refused or timed-out connection (480 in seconds, not after Timer B).
+      to: { transport: 'tcp', localAddress: own.address, localPort: own.port, remoteAddress: owner.address, remotePort: owner.port },
       via: 'hop',
       hopToken: createHopToken(this.hopKey, { ...deviceFlow, gatewayId: ownerId }),
     };

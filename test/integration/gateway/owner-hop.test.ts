@@ -105,7 +105,6 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
   let workDir: string;
   let db: DynaliteHandle;
   let kamailio: KamailioInstance;
-  let gatewayA: ManagedProcess;
   let portA: number;
   let portB: number;
   let devicePort: number;
@@ -255,16 +254,23 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
     });
   });
 
-  it('DESIGN §5, PTH-2: after the device\'s next REGISTER arrives through B, B owns its flow and sends the call itself', async () => {
-    // Prepare: the next refresh of the same registration (same Call-ID, next CSeq), now to B.
+  /** The device's next refresh of its registration (same Call-ID, next CSeq) to `address:port`; resolves with the 200. */
+  let refreshes = 0;
+  const refreshThrough = async (address: string, port: number): Promise<Received> => {
     device.received.length = 0;
-    const cseq = Number(/^CSeq:\s*(\d+)/im.exec(registerText)?.[1] ?? '0') + 1;
+    refreshes += 1;
+    const cseq = Number(/^CSeq:\s*(\d+)/im.exec(registerText)?.[1] ?? '0') + refreshes;
     const refresh = registerText
       .replace(/^CSeq:.*$/im, `CSeq: ${cseq} REGISTER`)
-      .replace(/branch=[^;\s]+/i, `branch=z9hG4bK-move-${Date.now()}`)
+      .replace(/branch=[^;\s]+/i, `branch=z9hG4bK-move-${refreshes}-${Date.now()}`)
       .replace(/\r?\n/g, '\r\n');
-    device.send(refresh.endsWith('\r\n\r\n') ? refresh : `${refresh.trimEnd()}\r\n\r\n`, portB, GATEWAY_B);
-    const ok = await device.waitFor(/^SIP\/2\.0 200 /, 5000);
+    device.send(`${refresh.trimEnd()}\r\n\r\n`, port, address);
+    return device.waitFor(/^SIP\/2\.0 200 /, 5000);
+  };
+
+  it('DESIGN §5, PTH-2: after the device\'s next REGISTER arrives through B, B owns its flow and sends the call itself', async () => {
+    // Prepare: the next refresh of the same registration, now to B.
+    const ok = await refreshThrough(GATEWAY_B, portB);
 
     // Act
     const caller = await call();
@@ -274,5 +280,47 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
     expect(ok.from).toMatchObject({ address: GATEWAY_B, port: portB });
     expect(caller.exitCode).toBe(0);
     expect(invite.from).toMatchObject({ address: GATEWAY_B, port: portB });
+  }, 30000);
+
+  let gatewayA: ManagedProcess;
+
+  it('PTH-3: when the owner instance is gone, the request for its device ends with 480 at once', async () => {
+    // Prepare: the device moves back to A, then A stops.
+    await refreshThrough(GATEWAY_A, portA);
+    await gatewayA.stop();
+    const contact = (await kamailio.dumpBindings('alice@example.com'))[0]?.contact ?? '';
+    const callerPort = await allocatePort();
+    const caller = createSocket('udp4');
+    await new Promise<void>((resolve) => caller.bind(callerPort, '127.0.0.1', resolve));
+    const final = new Promise<string>((resolve) => caller.on('message', (data) => /^SIP\/2\.0 [2-6]/.test(data.toString()) && resolve(data.toString())));
+    device.received.length = 0;
+
+    // Act: the main registrar (a trusted source) calls the contact it holds, which is B's address.
+    const sentAtMs = Date.now();
+    caller.send(
+      [
+        `INVITE ${contact.replace(/^<|>.*$/g, '')} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${callerPort};branch=z9hG4bK-gone-1;rport`,
+        'From: <sip:caller@example.com>;tag=c1',
+        'To: <sip:alice@example.com>',
+        'Call-ID: owner-gone@test',
+        'CSeq: 1 INVITE',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      portB,
+      GATEWAY_B,
+    );
+    const response = await final;
+    const elapsedMs = Date.now() - sentAtMs;
+    caller.close();
+
+    // Assess
+    expect(response).toMatch(/^SIP\/2\.0 480 /);
+    expect(response).toMatch(/^P-Registrar-Error: Flow unavailable/m);
+    expect(elapsedMs).toBeLessThan(5000);
+    expect(device.received).toEqual([]);
   }, 30000);
 });

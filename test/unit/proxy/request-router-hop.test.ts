@@ -13,7 +13,7 @@ const OWN_ID = '10.0.1.7:5090';
 const OWNER_ID = '10.0.1.8:5090';
 const deviceFlow: Flow = { transport: 'udp', localAddress: '10.0.1.8', localPort: 5060, remoteAddress: '192.0.2.7', remotePort: 5062 };
 const upstreamFlow: Flow = { transport: 'udp', localAddress: '10.0.1.7', localPort: 5060, remoteAddress: '198.51.100.1', remotePort: 5060 };
-const hopFlow: Flow = { transport: 'udp', localAddress: '10.0.1.7', localPort: 5090, remoteAddress: '10.0.1.8', remotePort: 5090 };
+const hopFlow: Flow = { transport: 'tcp', localAddress: '10.0.1.7', localPort: 5090, remoteAddress: '10.0.1.8', remotePort: 5090 };
 
 function invite(extra: string[] = []): SipMessage {
   return parseMessage(Buffer.from([
@@ -119,12 +119,12 @@ describe('Class: RequestRouter, internal hop (DESIGN §5)', () => {
     expect(transactions.sent[0]!.request.hasHeader(INTERNAL_HOP_HEADER)).toBe(false);
   });
 
-  it('PTH-3: an owner that never answers the hop (instance gone) ends the branch with 480', async () => {
+  it.each(['onTimeout', 'onTransportError'] as const)('PTH-3: an owner that is gone (%s on the hop) ends the branch with 480', async (event) => {
     // Prepare
     await router({ kind: 'targets', groups: [[targetOwnedBy(OWNER_ID)]], removeTopRoute: false }).handleRequest(server(invite()), upstreamFlow, 0);
 
     // Act
-    transactions.sent[0]!.callbacks.onTimeout?.({ id: 0 } as Transaction<SipMessage, BranchTarget>);
+    transactions.sent[0]!.callbacks[event]?.({ id: 0 } as Transaction<SipMessage, BranchTarget>);
     await settle();
 
     // Assess
