@@ -4,11 +4,11 @@
  * advertised fleet address, as an NLB would); B hands it to A over the internal hop and the device gets it
  * from A's socket. After the device's next REGISTER arrives through B, B owns its flow.
  */
-import { execFileSync } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { createFlowToken } from '../../../functions/core/token';
 import { createHopToken, deriveHopKey, INTERNAL_HOP_HEADER } from '../../../sip-gateway/src/proxy/internal-hop';
 import { startDynalite, type DynaliteHandle } from '../../support/dynalite';
@@ -18,7 +18,6 @@ import { startProcess, stopAllProcesses, type ManagedProcess } from '../../suppo
 import { runSipp, type SippResult } from '../../support/sipp';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'dist', 'main.js');
 const SCENARIOS = join(__dirname, 'scenarios');
 const GATEWAY_A = '127.0.0.21';
 const GATEWAY_B = '127.0.0.22';
@@ -112,6 +111,8 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
   let registerText: string;
   const hopPorts: Record<string, number> = {};
 
+  let main: string;
+
   const startGateway = async (address: string, sipPort: number, label: string): Promise<ManagedProcess> => {
     const hopPort = await allocatePort(address);
     hopPorts[address] = hopPort;
@@ -119,7 +120,7 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
     const child = startProcess({
       command: 'node',
       args: [
-        MAIN, '--mode', '1', '--upstreamUri', 'sip:example.com', '--upstreamOutboundProxy', kamailio.address,
+        main, '--mode', '1', '--upstreamUri', 'sip:example.com', '--upstreamOutboundProxy', kamailio.address,
         '--listen', `udp:${address}:${sipPort}`,
         // Both advertise the fleet address (here B's socket), as both would advertise the NLB.
         '--advertisedUri', `sip:${GATEWAY_B}:${portB}`,
@@ -137,9 +138,11 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
   };
 
   beforeAll(async () => {
-    // Prepare: the bundle `npm start` runs, one dynalite, Kamailio as the main registrar, two gateways.
-    execFileSync('node', [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+    // Prepare: the bundle `npm start` runs (as scripts/build.mjs makes it, in a private directory so a
+    // concurrent build of dist/ cannot swap it mid-start), one dynalite, Kamailio upstream, two gateways.
     workDir = mkdtempSync(join(tmpdir(), 'owner-hop-'));
+    await build({ entryPoints: { main: join(ROOT, 'sip-gateway', 'src', 'main.ts') }, outdir: workDir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+    main = join(workDir, 'main.js');
     db = await startDynalite();
     kamailio = await startKamailio({ users: { alice: 'secret' } });
     portA = await allocatePort(GATEWAY_A);
