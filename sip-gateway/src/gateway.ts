@@ -3,13 +3,13 @@
  * through a {@link DecisionInvoker}. The same object runs in `npm start` (in-process decisions) and in
  * the Fargate task (Lambda decisions), so both behave identically on the wire (GEN-1).
  */
-import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Flow as ContractFlow } from '../../functions/core/contract';
 import type { MidRegistrarConfig } from '../../functions/core/config';
 import { REGISTRAR_ERRORS, registrarErrorResponse } from '../../functions/core/errors';
 import type { DecisionInvoker } from './decision/decision-invoker';
+import { createPooledRandomBytes } from './decision/pooled-random-bytes';
 import type { Logger } from './observability/logger';
 import type { MetricsRegistry } from './observability/metrics-registry';
 import { BindingConnectionPins } from './proxy/binding-connection-pins';
@@ -89,7 +89,8 @@ export const GATEWAY_METRICS = {
   tuErrors: 'tu_errors',
 } as const;
 
-const randomHex = (bytes: number) => (): string => randomBytes(bytes).toString('hex');
+const pooledRandomBytes = createPooledRandomBytes();
+const randomHex = (bytes: number) => (): string => pooledRandomBytes(bytes).toString('hex');
 
 /**
  * A running gateway.

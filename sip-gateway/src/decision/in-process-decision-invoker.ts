@@ -2,7 +2,6 @@
  * Decisions in the gateway's own process (local mode, `npm start`): the twin of the Lambda handlers,
  * calling the same decision services directly (GEN-1).
  */
-import { randomBytes } from 'node:crypto';
 import type {
   LookupDecision,
   LookupRequest,
@@ -15,6 +14,7 @@ import type { Logger } from '../observability/logger';
 import type { MetricsRegistry } from '../observability/metrics-registry';
 import type { DecisionInvoker, DecisionOperation, DecisionRequests, DecisionResults } from './decision-invoker';
 import { buildFailureDecision } from './failure-decision';
+import { createPooledRandomBytes } from './pooled-random-bytes';
 
 /** The decision functions as services: load state, decide, commit (they may reject on failure). */
 export interface DecisionServices {
@@ -45,6 +45,7 @@ export class InProcessDecisionInvoker implements DecisionInvoker {
   private readonly newToTag: () => string;
 
   constructor(private readonly options: InProcessDecisionInvokerOptions) {
+    const randomBytes = createPooledRandomBytes();
     this.newToTag = options.newToTag ?? (() => randomBytes(6).toString('hex'));
   }
 
