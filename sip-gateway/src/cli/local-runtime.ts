@@ -91,7 +91,11 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
     health = await startHealthServer({
       host: config.listen[0]?.host,
       port: config.healthPort,
-      status: () => ({ ready: !running.isDraining, details: { mode: config.mode, inFlight: running.inFlight, gatewayId: options.gatewayId } }),
+      // Counters since start (the local registry is never flushed) and store operations, for the benchmark.
+      status: () => ({
+        ready: !running.isDraining,
+        details: { mode: config.mode, inFlight: running.inFlight, gatewayId: options.gatewayId, counters: metrics.snapshot().counters, store: store.stats() },
+      }),
     });
     sweep = await createLocalSweep({ config, store, logger, metrics, channel: gateway.upstreamChannel() });
   } catch (error) {

@@ -110,6 +110,7 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
   let device: RawDevice;
   let registerText: string;
   const hopPorts: Record<string, number> = {};
+  const healthPorts: Record<string, number> = {};
 
   let main: string;
 
@@ -117,6 +118,7 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
     const hopPort = await allocatePort(address);
     hopPorts[address] = hopPort;
     const healthPort = await allocatePort(address);
+    healthPorts[address] = healthPort;
     const child = startProcess({
       command: 'node',
       args: [
@@ -284,6 +286,17 @@ describe('Gateway owner hop (issue 4 §3, DESIGN §5): two gateway processes, on
     expect(caller.exitCode).toBe(0);
     expect(invite.from).toMatchObject({ address: GATEWAY_B, port: portB });
   }, 30000);
+
+  it('health names each instance\'s owner id and reports its counters and store operations', async () => {
+    // Act
+    const response = await fetch(`http://${GATEWAY_B}:${healthPorts[GATEWAY_B]}/health`);
+    const body = (await response.json()) as { gatewayId: string; counters: Record<string, number>; store: Record<string, number> };
+
+    // Assess
+    expect(body.gatewayId).toBe(`${GATEWAY_B}:${hopPorts[GATEWAY_B]}`);
+    expect(body.counters.register_decisions).toBeGreaterThanOrEqual(1);
+    expect(body.store.reads).toBeGreaterThan(0);
+  });
 
   let gatewayA: ManagedProcess;
 
