@@ -57,8 +57,19 @@ export interface TransportLayerOptions<M> {
   connectTimeoutMs?: number;
   /** TCP connections per listener at most. Default 10000. */
   maxConnections?: number;
-  /** Messages per second per source IP (all transports). Default 500/s, burst 1000. */
+  /**
+   * Messages per second per source IP (all transports). Default {@link DEFAULT_FLOOD_PER_SOURCE}: a registrar
+   * front-end sees whole NAT'd sites and SBCs behind one address, so the bucket is sized for thousands per
+   * second; it still stops one source from taking the whole gateway.
+   */
   floodPerSource?: FloodLimiterOptions;
+  /**
+   * SO_RCVBUF asked for on UDP listeners, in bytes. Default 4 MiB (Linux caps it at `net.core.rmem_max`;
+   * the granted size is logged once per listener). Datagrams arriving during an event-loop pause wait here.
+   */
+  udpRecvBufferBytes?: number;
+  /** SO_SNDBUF asked for on UDP listeners, in bytes. Default 1 MiB (capped at `net.core.wmem_max`). */
+  udpSendBufferBytes?: number;
   /** Key and certificate; required for `tls:` listen specs (TLS is optional, RFC 3261 §26.2.1). */
   tls?: TlsSettings;
   /** Messages per second per TCP connection. Default 200/s, burst 400. */
@@ -80,10 +91,26 @@ export const TRANSPORT_METRICS = {
   handlerErrors: 'handler_errors',
 } as const;
 
+/** Default per-source flood limit: 5,000 messages/s sustained, bursts of 10,000. */
+export const DEFAULT_FLOOD_PER_SOURCE: FloodLimiterOptions = Object.freeze({ ratePerSec: 5_000, burst: 10_000 });
+
+/** Default UDP socket buffer requests, in bytes. */
+export const DEFAULT_UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_UDP_SEND_BUFFER_BYTES = 1024 * 1024;
+
+/** A response serialized once with the flow it goes out on (RFC 3261 §18.2.2), ready for {@link TransportLayer.send}. */
+export interface EncodedResponse {
+  readonly bytes: Buffer;
+  readonly flow: Flow;
+}
+
 const CRLF = Buffer.from('\r\n');
 
 function isOnlyWhitespace(datagram: Buffer): boolean {
-  for (const byte of datagram) if (byte !== 13 && byte !== 10 && byte !== 32 && byte !== 9) return false;
+  for (let index = 0; index < datagram.length; index++) {
+    const byte = datagram[index];
+    if (byte !== 13 && byte !== 10 && byte !== 32 && byte !== 9) return false;
+  }
   return true;
 }
 
@@ -106,7 +133,7 @@ export class TransportLayer<M> {
 
   constructor(private readonly options: TransportLayerOptions<M>) {
     this.nowMs = options.nowMs ?? (() => Date.now());
-    this.perSource = new FloodLimiter(options.floodPerSource ?? { ratePerSec: 500, burst: 1000 });
+    this.perSource = new FloodLimiter(options.floodPerSource ?? DEFAULT_FLOOD_PER_SOURCE);
     this.perConnection = new FloodLimiter(options.floodPerConnection ?? { ratePerSec: 200, burst: 400 });
   }
 
@@ -120,7 +147,20 @@ export class TransportLayer<M> {
     for (const text of specs) {
       const spec = parseListenSpec(text);
       if (spec.transport === 'udp') {
-        const endpoint = await UdpEndpoint.bind(spec.host, spec.port, (datagram, flow) => this.receiveDatagram(datagram, flow), (error) => this.reportSocketError(error));
+        const endpoint = await UdpEndpoint.bind(
+          spec.host,
+          spec.port,
+          (datagram, flow) => this.receiveDatagram(datagram, flow),
+          (error) => this.reportSocketError(error),
+          {
+            recvBufferBytes: this.options.udpRecvBufferBytes ?? DEFAULT_UDP_RECV_BUFFER_BYTES,
+            sendBufferBytes: this.options.udpSendBufferBytes ?? DEFAULT_UDP_SEND_BUFFER_BYTES,
+          },
+        );
+        this.options.logger?.info(
+          { listen: `udp:${endpoint.localAddress}:${endpoint.localPort}`, recvBufferBytes: endpoint.recvBufferBytes, sendBufferBytes: endpoint.sendBufferBytes },
+          'udp socket buffers granted',
+        );
         this.udp.push(endpoint);
         bound.push({ transport: 'udp', host: endpoint.localAddress, port: endpoint.localPort });
       } else {
@@ -181,15 +221,31 @@ export class TransportLayer<M> {
    * the request came on, to received:rport (or received / sent-by and the sent-by port).
    */
   async sendResponse(response: M, requestFlow: Flow): Promise<Flow> {
+    const encoded = this.encodeResponse(response, requestFlow);
+    return this.send(encoded.bytes, encoded.flow);
+  }
+
+  /**
+   * Routes and serializes a response once (what {@link sendResponse} sends), so a transaction can keep only
+   * the bytes and the flow for its retransmissions (RFC 3261 §17.2.1, §17.2.2) and re-send them with
+   * {@link send}.
+   *
+   * @throws TransportSendError when the response has no Via.
+   */
+  encodeResponse(response: M, requestFlow: Flow): EncodedResponse {
     const topVia = this.options.codec.topVia(response);
     if (topVia === undefined) throw new TransportSendError('response without Via cannot be routed');
     const route = chooseResponseRoute(topVia, requestFlow);
     const bytes = this.options.codec.serialize(response);
     if (isReliable(requestFlow.transport) && route.connectionId !== undefined && this.tcpOwning(route.connectionId)) {
-      return this.send(bytes, { ...requestFlow, connectionId: route.connectionId });
+      return { bytes, flow: { ...requestFlow, connectionId: route.connectionId } };
     }
     const { address, port } = route.destination;
-    return this.send(bytes, { ...requestFlow, remoteAddress: address, remotePort: port, connectionId: undefined });
+    if (requestFlow.transport === 'udp' && address === requestFlow.remoteAddress && port === requestFlow.remotePort) {
+      // RFC 3581 §4: the usual case, the response goes back to the request's source: reuse the flow object.
+      return { bytes, flow: requestFlow };
+    }
+    return { bytes, flow: { ...requestFlow, remoteAddress: address, remotePort: port, connectionId: undefined } };
   }
 
   /**
@@ -231,6 +287,7 @@ export class TransportLayer<M> {
       const endpoint = this.udp.find((candidate) => candidate.localPort === flow.localPort && candidate.localAddress === flow.localAddress) ?? this.udp[0];
       if (!endpoint) throw new TransportSendError('no udp listener');
       await endpoint.send(bytes, flow.remoteAddress, flow.remotePort);
+      if (endpoint.localPort === flow.localPort && endpoint.localAddress === flow.localAddress && flow.connectionId === undefined) return flow;
       return { transport: 'udp', localAddress: endpoint.localAddress, localPort: endpoint.localPort, remoteAddress: flow.remoteAddress, remotePort: flow.remotePort };
     }
     if (flow.connectionId !== undefined) {

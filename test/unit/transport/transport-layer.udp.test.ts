@@ -1,7 +1,9 @@
 import * as dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { DEFAULT_SIP_LIMITS } from '../../../sip-gateway/src/sip/limits';
 import { createResponse, type SipMessage } from '../../../sip-gateway/src/sip/message';
+import { createLogger } from '../../../sip-gateway/src/observability/logger';
 import { MetricsRegistry } from '../../../sip-gateway/src/observability/metrics-registry';
 import { createSipTransportCodec } from '../../../sip-gateway/src/transport/sip-transport-codec';
 import { TransportLayer } from '../../../sip-gateway/src/transport/transport-layer';
@@ -228,6 +230,40 @@ describe('Class: TransportLayer (UDP)', () => {
     // Assess
     expect(inbox).toHaveLength(3);
     expect(metrics.snapshot().counters.flood_limited_messages).toBe(3);
+  });
+
+  it('asks the kernel for the configured UDP receive buffer and logs what it granted', async () => {
+    // Prepare
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const rmemMaxBytes = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    const requestedBytes = 1024 * 1024;
+
+    // Act
+    await start({ logger, udpRecvBufferBytes: requestedBytes });
+
+    // Assess
+    const granted = lines.find((line) => line.msg === 'udp socket buffers granted');
+    expect(granted).toMatchObject({ listen: `udp:127.0.0.1:${port}` });
+    // Linux doubles the value it stores and caps the request at rmem_max.
+    expect(granted!.recvBufferBytes).toBeGreaterThanOrEqual(Math.min(requestedBytes, rmemMaxBytes));
+  });
+
+  it('by default lets a NAT or SBC send thousands of messages at once from one address', async () => {
+    // Prepare
+    await start();
+    const count = 1500;
+
+    // Act
+    for (let i = 0; i < count; i += 1) {
+      await peer.send(options('127.0.0.1', 5060).replace('call-1@test', `burst-${i}`), port);
+      if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    for (let i = 0; i < 200 && inbox.length < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    // Assess
+    expect(metrics.snapshot().counters.flood_limited_messages ?? 0).toBe(0);
+    expect(inbox).toHaveLength(count);
   });
 
   it('ERR-3: a handler that throws is counted and does not stop later messages', async () => {
