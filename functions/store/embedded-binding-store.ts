@@ -7,21 +7,33 @@
  *   DynamoDB's conditional writes are) and resolves once its journal line is written; lines of one
  *   event-loop turn share one write (group commit). `kill -9` loses nothing acknowledged (the data is
  *   in the OS page cache); power loss is out of scope unless `fsync: true`.
- * - Start-up replays `journal.jsonl`, skipping a last line cut by a crash, then compacts: the file is
- *   rewritten atomically with one line per live record and contact id. It is compacted again when it
- *   holds more than max(`compactMinLines`, 2 × live entries) lines. Compaction drops records and
- *   contact ids whose ttl passed (like DynamoDB TTL, garbage collection only: reads never filter on
- *   ttl, and a deleted record never comes back, because deletes are journaled).
+ * - Files: `snapshot.jsonl` (header `{"t":"s","g":G}`, then one line per live record and contact id),
+ *   sealed journal segments `journal.<g>.jsonl`, and the live journal `journal.jsonl`. Start-up replays
+ *   the snapshot, the sealed segments with g > G in order, then the live journal, skipping a last
+ *   line cut by a crash in each, then compacts synchronously (no traffic yet).
+ * - Compaction, when the live journal holds more than max(`compactMinLines`, 2 × live entries) lines:
+ *   the live journal is sealed as segment g and a new one started (a few system calls), then the
+ *   snapshot with header g is written from memory in pieces with async fs, so puts go on and are
+ *   journaled meanwhile; it replaces the old snapshot by rename, and segments ≤ g are deleted. A
+ *   crash at any point replays correctly: before the rename, the old snapshot and every segment;
+ *   after it, the new snapshot (which holds the state at or after sealing) and the live journal
+ *   (every change after sealing, replayed over it). Compaction drops records and contact ids whose
+ *   ttl passed (like DynamoDB TTL, garbage collection only: reads never filter on ttl, and a deleted
+ *   record never comes back, because deletes are journaled).
  * - Dead letters go to `dead-letters.jsonl`, append-only, never compacted.
  * - A `LOCK` file holding the pid keeps two processes from sharing `dataDir`.
- * - Cost: a put is one JSON.stringify of the record plus a share of one write(2); a get one JSON.parse.
+ * - Records are held as objects and handed out without copying: callers must treat them as
+ *   immutable (the core builds new records). `freezeRecords` deep-freezes them so a mutation throws;
+ *   it is on by default when NODE_ENV is `test` or `development`.
+ * - Cost: a put is one JSON.stringify of the record (its journal line) plus a share of one write(2); a
+ *   get is a map lookup.
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { firstVersion, type AorIndex, type BindingStore, type DeadLetter, type StoredAor } from './binding-store';
 import { DueIndex } from './due-index';
 import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from './errors';
-import { JournalWriter, readJournal, type JournalIo } from './journal-file';
+import { JournalWriter, readJournal, rewriteJournal, writeFileAtomically, type JournalIo } from './journal-file';
 import { StoreStatsCounter, type StoreStats } from './store-stats';
 
 /** Options of {@link EmbeddedBindingStore.open}. */
@@ -38,14 +50,30 @@ export interface EmbeddedBindingStoreOptions {
   clock?: () => number;
   /** Journal write and fsync calls; tests inject failures here. @default node:fs */
   journalIo?: JournalIo;
+  /**
+   * Deep-freeze every record put or read back, so a caller mutating a shared record throws instead of
+   * silently changing the store's state. Costs a walk of each record per put.
+   * @default true when NODE_ENV is `test` or `development`
+   */
+  freezeRecords?: boolean;
 }
 
 /** File names inside `dataDir`. */
-export const EMBEDDED_FILES = { journal: 'journal.jsonl', deadLetters: 'dead-letters.jsonl', lock: 'LOCK' } as const;
+export const EMBEDDED_FILES = { journal: 'journal.jsonl', snapshot: 'snapshot.jsonl', deadLetters: 'dead-letters.jsonl', lock: 'LOCK' } as const;
+
+/** Name of sealed journal segment `generation`. */
+export function sealedJournalName(generation: number): string {
+  return `journal.${generation}.jsonl`;
+}
+
+const SEALED_NAME = /^journal\.(\d+)\.jsonl$/;
+const SNAPSHOT_TMP_NAME = /^snapshot\.jsonl\.\d+\.\d+\.tmp$/;
+/** Characters of snapshot text written per asynchronous write (~1 ms of serialization per piece). */
+const SNAPSHOT_PIECE_CHARS = 256 * 1024;
 
 interface RecordEntry {
-  /** The record as JSON (what the journal holds; parsed on every get so callers never share state). */
-  json: string;
+  /** The record, shared with callers as an immutable value (frozen when `freezeRecords`). */
+  record: unknown;
   version: number;
   dueAtMs: number | undefined;
   ttlEpochSec: number;
@@ -56,7 +84,7 @@ interface ContactIdEntry {
   ttlEpochSec: number;
 }
 
-/** Journal lines: put, delete, claim, release. */
+/** Journal lines: put, delete, claim, release (and the snapshot header, read at start-up only). */
 type JournalEntry =
   | { t: 'p'; v: number; d: number | null; x: number; r: { aor: string } }
   | { t: 'd'; a: string }
@@ -68,6 +96,54 @@ const lockedDirs = new Set<string>();
 
 function putLine(json: string, version: number, dueAtMs: number | undefined, ttlEpochSec: number): string {
   return `{"t":"p","v":${version},"d":${dueAtMs ?? 'null'},"x":${ttlEpochSec},"r":${json}}\n`;
+}
+
+function contactLine(contactId: string, entry: ContactIdEntry): string {
+  return `${JSON.stringify({ t: 'c', i: contactId, a: entry.aor, x: entry.ttlEpochSec })}\n`;
+}
+
+/** Freezes `value` and everything reachable from it; stops at objects already frozen (shared parts). */
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+}
+
+function freezeByDefault(): boolean {
+  const mode = process.env.NODE_ENV;
+  return mode === 'test' || mode === 'development';
+}
+
+/** What start-up found in `dataDir`. */
+interface DataDirContents {
+  entries: unknown[];
+  skippedTail: boolean;
+  /** Highest generation of a snapshot or sealed segment (0: none). */
+  generation: number;
+}
+
+/** Reads the snapshot, the sealed segments it does not cover, and the live journal, in replay order. */
+function readDataDir(dir: string): DataDirContents {
+  const snapshot = readJournal(nodePath.join(dir, EMBEDDED_FILES.snapshot));
+  const header = snapshot.entries.shift() as { t?: string; g?: number } | undefined;
+  if (header !== undefined && (header.t !== 's' || !Number.isInteger(header.g))) throw new StoreFailureError(`${dir}: snapshot has no header`);
+  const covered = header?.g ?? 0;
+  const sealed = fs
+    .readdirSync(dir)
+    .map((name) => SEALED_NAME.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  const entries = snapshot.entries;
+  let skippedTail = snapshot.skippedTail;
+  for (const generation of sealed.filter((g) => g > covered)) {
+    const segment = readJournal(nodePath.join(dir, sealedJournalName(generation)));
+    for (const entry of segment.entries) entries.push(entry);
+    skippedTail ||= segment.skippedTail;
+  }
+  const live = readJournal(nodePath.join(dir, EMBEDDED_FILES.journal));
+  for (const entry of live.entries) entries.push(entry);
+  return { entries, skippedTail: skippedTail || live.skippedTail, generation: Math.max(covered, ...sealed) };
 }
 
 function isAlive(pid: number): boolean {
@@ -97,25 +173,34 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
   private readonly deadLetters: JournalWriter;
   private readonly clock: () => number;
   private readonly compactMinLines: number;
+  private readonly freezeRecords: boolean;
   private lastFirstVersion = 0;
   private closed = false;
+  /** Generation of the newest sealed segment or snapshot. */
+  private generation: number;
+  /** The running compaction, if any. */
+  private compaction: Promise<void> | undefined;
 
   private constructor(
     private readonly options: EmbeddedBindingStoreOptions,
-    /** True when start-up skipped a last journal line cut by a crash. */
-    readonly recoveredTruncatedTail: boolean,
-    entries: unknown[],
+    contents: DataDirContents,
   ) {
     this.clock = options.clock ?? Date.now;
     this.compactMinLines = options.compactMinLines ?? 50_000;
+    this.freezeRecords = options.freezeRecords ?? freezeByDefault();
     this.due = new DueIndex(options.shardCount);
-    for (const entry of entries) this.replay(entry as JournalEntry);
+    this.recoveredTruncatedTail = contents.skippedTail;
+    this.generation = contents.generation;
+    for (const entry of contents.entries) this.replay(entry as JournalEntry);
     const dir = options.dataDir;
     const fsync = options.fsync ?? false;
     this.journal = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.journal), fsync, () => this.compactIfLarge(), options.journalIo);
     this.deadLetters = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.deadLetters), fsync, undefined, options.journalIo);
-    this.compact();
+    this.compactAtStart();
   }
+
+  /** True when start-up skipped a last journal line cut by a crash. */
+  readonly recoveredTruncatedTail: boolean;
 
   /**
    * Opens (or creates) the store in `options.dataDir`: replays and compacts the journal.
@@ -128,8 +213,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     fs.mkdirSync(dir, { recursive: true });
     EmbeddedBindingStore.lock(dir);
     try {
-      const { entries, skippedTail } = readJournal(nodePath.join(dir, EMBEDDED_FILES.journal));
-      return new EmbeddedBindingStore<R>({ ...options, dataDir: dir }, skippedTail, entries);
+      return new EmbeddedBindingStore<R>({ ...options, dataDir: dir }, readDataDir(dir));
     } catch (err) {
       EmbeddedBindingStore.unlock(dir);
       throw new StoreFailureError(`cannot open embedded store in ${dir}`, { cause: err });
@@ -157,7 +241,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     this.assertOpen();
     const entry = this.records.get(aor);
     this.counters.add({ reads: 1, itemsRead: entry ? 1 : 0 });
-    return entry ? { record: JSON.parse(entry.json) as R, version: entry.version } : undefined;
+    return entry ? { record: entry.record as R, version: entry.version } : undefined;
   }
 
   async getMany(aors: readonly string[]): Promise<Map<string, StoredAor<R>>> {
@@ -165,7 +249,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     const result = new Map<string, StoredAor<R>>();
     for (const aor of aors) {
       const entry = this.records.get(aor);
-      if (entry !== undefined && !result.has(aor)) result.set(aor, { record: JSON.parse(entry.json) as R, version: entry.version });
+      if (entry !== undefined && !result.has(aor)) result.set(aor, { record: entry.record as R, version: entry.version });
     }
     this.counters.add({ reads: 1, itemsRead: result.size });
     return result;
@@ -181,12 +265,24 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       throw new VersionConflictError(aor, expectedVersion, current?.version);
     }
     const version = expectedVersion === 0 ? this.nextFirstVersion() : expectedVersion + 1;
-    const json = JSON.stringify(record);
     const dueAtMs = index.dueAtMs === undefined ? undefined : Math.floor(index.dueAtMs);
     const ttlEpochSec = Math.floor(index.ttlEpochSec);
-    this.records.set(aor, { json, version, dueAtMs, ttlEpochSec });
-    this.due.set(aor, dueAtMs);
-    await this.append(putLine(json, version, dueAtMs, ttlEpochSec));
+    // The only serialization of the record: its journal line (memory keeps the object itself).
+    const line = putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec);
+    if (this.freezeRecords) deepFreeze(record);
+    if (current === undefined) {
+      this.records.set(aor, { record, version, dueAtMs, ttlEpochSec });
+      if (dueAtMs !== undefined) this.due.set(aor, dueAtMs);
+    } else {
+      // Updated in place: no map write, and no due-index work when the due time is unchanged.
+      const dueChanged = current.dueAtMs !== dueAtMs;
+      current.record = record;
+      current.version = version;
+      current.dueAtMs = dueAtMs;
+      current.ttlEpochSec = ttlEpochSec;
+      if (dueChanged) this.due.set(aor, dueAtMs);
+    }
+    await this.append(line);
     return version;
   }
 
@@ -199,7 +295,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       throw new VersionConflictError(aor, expectedVersion, current?.version);
     }
     this.records.delete(aor);
-    this.due.set(aor, undefined);
+    if (current.dueAtMs !== undefined) this.due.set(aor, undefined);
     return this.append(`${JSON.stringify({ t: 'd', a: aor })}\n`);
   }
 
@@ -220,7 +316,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     }
     const entry = { aor, ttlEpochSec: Math.floor(ttlEpochSec) };
     this.contactIds.set(contactId, entry);
-    return this.append(`${JSON.stringify({ t: 'c', i: contactId, a: aor, x: entry.ttlEpochSec })}\n`);
+    return this.append(contactLine(contactId, entry));
   }
 
   async findAorByContactId(contactId: string): Promise<string | undefined> {
@@ -269,27 +365,113 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     EmbeddedBindingStore.unlock(this.options.dataDir);
   }
 
-  /** Rewrites the journal as one line per live entry, dropping entries whose ttl passed. */
-  compact(): void {
+  /**
+   * Compacts now (unless a compaction is running: then resolves with that one). Seals the live
+   * journal, writes the snapshot in pieces with async fs while calls go on, then deletes the sealed
+   * segments it covers; drops entries whose ttl passed. A failed compaction leaves the files as they
+   * were (counted in `failures`) and is retried at the next threshold.
+   */
+  compact(): Promise<void> {
+    this.assertOpen();
+    this.compaction ??= this.compactInBackground().finally(() => {
+      this.compaction = undefined;
+    });
+    return this.compaction;
+  }
+
+  /** Resolves when no compaction is running (e.g. before a planned shutdown); never rejects. */
+  async whenCompacted(): Promise<void> {
+    await this.compaction?.catch(() => undefined);
+  }
+
+  private async compactInBackground(): Promise<void> {
+    const dir = this.options.dataDir;
+    let generation: number;
+    try {
+      generation = this.sealJournal();
+    } catch (err) {
+      this.counters.add({ failures: 1 });
+      throw new StoreUnavailableError('embedded store compaction could not seal the journal', { cause: err });
+    }
+    const snapshotPath = nodePath.join(dir, EMBEDDED_FILES.snapshot);
+    const tmp = `${snapshotPath}.${process.pid}.${generation}.tmp`;
+    const lines = this.snapshotLines(generation);
+    const nextPiece = (): string | undefined => {
+      const piece: string[] = [];
+      let size = 0;
+      for (let next = lines.next(); !next.done; next = lines.next()) {
+        piece.push(next.value);
+        size += next.value.length;
+        if (size >= SNAPSHOT_PIECE_CHARS) break;
+      }
+      return piece.length === 0 ? undefined : piece.join('');
+    };
+    try {
+      if (!(await writeFileAtomically(snapshotPath, tmp, nextPiece, () => this.closed))) return;
+      await this.removeSealedUpTo(generation);
+    } catch (err) {
+      this.counters.add({ failures: 1 });
+      throw new StoreUnavailableError('embedded store compaction failed; the journal is unchanged', { cause: err });
+    }
+  }
+
+  /** Start-up compaction, synchronous (nothing else runs yet): also clears a crashed run's leftovers. */
+  private compactAtStart(): void {
+    const dir = this.options.dataDir;
+    for (const name of fs.readdirSync(dir)) if (SNAPSHOT_TMP_NAME.test(name)) fs.rmSync(nodePath.join(dir, name), { force: true });
+    const generation = this.sealJournal();
+    rewriteJournal(nodePath.join(dir, EMBEDDED_FILES.snapshot), this.snapshotLines(generation));
+    for (const name of fs.readdirSync(dir)) {
+      const match = SEALED_NAME.exec(name);
+      if (match !== null && Number(match[1]) <= generation) fs.rmSync(nodePath.join(dir, name), { force: true });
+    }
+  }
+
+  /** Seals the live journal as the next generation; appends continue in a new live journal. */
+  private sealJournal(): number {
+    this.generation += 1;
+    this.journal.seal(nodePath.join(this.options.dataDir, sealedJournalName(this.generation)));
+    return this.generation;
+  }
+
+  /**
+   * The snapshot's lines, read from memory lazily: entries changed while it is written may appear in
+   * their old or new state; either is right, since the live journal replays every later change.
+   */
+  private *snapshotLines(generation: number): Generator<string> {
+    yield `{"t":"s","g":${generation}}\n`;
     const nowSec = Math.floor(this.clock() / 1000);
     for (const [aor, entry] of this.records) {
       if (entry.ttlEpochSec < nowSec) {
         this.records.delete(aor);
-        this.due.set(aor, undefined);
+        if (entry.dueAtMs !== undefined) this.due.set(aor, undefined);
+        continue;
       }
+      yield putLine(JSON.stringify(entry.record), entry.version, entry.dueAtMs, entry.ttlEpochSec);
     }
-    for (const [id, entry] of this.contactIds) if (entry.ttlEpochSec < nowSec) this.contactIds.delete(id);
-    const records = this.records;
-    const contactIds = this.contactIds;
-    function* lines(): Generator<string> {
-      for (const entry of records.values()) yield putLine(entry.json, entry.version, entry.dueAtMs, entry.ttlEpochSec);
-      for (const [i, entry] of contactIds) yield `${JSON.stringify({ t: 'c', i, a: entry.aor, x: entry.ttlEpochSec })}\n`;
+    for (const [id, entry] of this.contactIds) {
+      if (entry.ttlEpochSec < nowSec) {
+        this.contactIds.delete(id);
+        continue;
+      }
+      yield contactLine(id, entry);
     }
-    this.journal.rewrite(lines());
+  }
+
+  private async removeSealedUpTo(generation: number): Promise<void> {
+    const dir = this.options.dataDir;
+    for (const name of await fs.promises.readdir(dir)) {
+      const match = SEALED_NAME.exec(name);
+      if (match !== null && Number(match[1]) <= generation) await fs.promises.rm(nodePath.join(dir, name), { force: true });
+    }
   }
 
   private compactIfLarge(): void {
-    if (this.journal.linesWritten > Math.max(this.compactMinLines, 2 * (this.records.size + this.contactIds.size))) this.compact();
+    if (this.compaction !== undefined || this.closed) return;
+    if (this.journal.linesWritten > Math.max(this.compactMinLines, 2 * (this.records.size + this.contactIds.size))) {
+      // Failures are counted in stats; the journal stays complete, so calls go on.
+      this.compact().catch(() => undefined);
+    }
   }
 
   private append(line: string): Promise<void> {
@@ -304,7 +486,8 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       case 'p': {
         const aor = entry.r.aor;
         const dueAtMs = entry.d ?? undefined;
-        this.records.set(aor, { json: JSON.stringify(entry.r), version: entry.v, dueAtMs, ttlEpochSec: entry.x });
+        if (this.freezeRecords) deepFreeze(entry.r);
+        this.records.set(aor, { record: entry.r, version: entry.v, dueAtMs, ttlEpochSec: entry.x });
         this.due.set(aor, dueAtMs);
         this.lastFirstVersion = Math.max(this.lastFirstVersion, entry.v);
         break;

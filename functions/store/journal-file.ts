@@ -54,7 +54,7 @@ export function readJournal(path: string): JournalContents {
 
 /**
  * Atomically replaces the file at `path` by `lines` (write a temporary file, fsync, rename, fsync
- * the directory), so a crash leaves either the old or the new file.
+ * the directory), so a crash leaves either the old or the new file. Synchronous: for start-up only.
  */
 export function rewriteJournal(path: string, lines: Iterable<string>): void {
   const tmp = `${path}.tmp`;
@@ -80,7 +80,44 @@ export function rewriteJournal(path: string, lines: Iterable<string>): void {
   syncDirectory(path);
 }
 
-function syncDirectory(filePath: string): void {
+/**
+ * Writes `path` atomically without holding the event loop: `nextChunk` is called for the next piece
+ * of text (undefined: done) and each piece is written with async fs, so other callbacks run between
+ * pieces; then fsync, rename over `path` and fsync the directory. `shouldAbort` is checked after each
+ * asynchronous step; on abort or failure the temporary file is removed and `path` is left untouched.
+ *
+ * @returns true when `path` was replaced, false when aborted
+ */
+export async function writeFileAtomically(path: string, tmp: string, nextChunk: () => string | undefined, shouldAbort: () => boolean): Promise<boolean> {
+  const file = await fs.promises.open(tmp, 'w');
+  let replaced = false;
+  try {
+    for (let chunk = nextChunk(); chunk !== undefined; chunk = nextChunk()) {
+      await file.write(chunk);
+      if (shouldAbort()) return false;
+    }
+    await file.sync();
+    await file.close();
+    if (shouldAbort()) return false;
+    fs.renameSync(tmp, path);
+    replaced = true;
+  } finally {
+    if (!replaced) {
+      await file.close().catch(() => undefined);
+      await fs.promises.rm(tmp, { force: true });
+    }
+  }
+  const dir = await fs.promises.open(nodePath.dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+  return true;
+}
+
+/** fsyncs the directory holding `filePath`, so a rename or a new file in it survives power loss. */
+export function syncDirectory(filePath: string): void {
   const dir = fs.openSync(nodePath.dirname(filePath), 'r');
   try {
     fs.fsyncSync(dir);
@@ -165,12 +202,17 @@ export class JournalWriter {
     this.afterFlush();
   }
 
-  /** Replaces the file by `lines` (compaction); pending lines are flushed first. */
-  rewrite(lines: Iterable<string>): void {
+  /**
+   * Seals the file: flushes pending lines, renames it to `sealedPath` and continues in a new, empty
+   * file at `path` (so a compaction can snapshot while appends go on). Synchronous, a few system calls.
+   */
+  seal(sealedPath: string): void {
     this.flush();
+    if (this.failure !== undefined) throw this.failure;
+    fs.renameSync(this.path, sealedPath);
     fs.closeSync(this.fd);
-    rewriteJournal(this.path, lines);
     this.fd = fs.openSync(this.path, 'a');
+    if (this.fsync) syncDirectory(this.path);
     this.linesWritten = 0;
   }
 

@@ -19,14 +19,24 @@ describe('Class: EmbeddedBindingStore', () => {
   let dataDir: string;
   const open: EmbeddedBindingStore<TestRecord>[] = [];
 
-  function openStore(options: { compactMinLines?: number; clock?: () => number; journalIo?: JournalIo } = {}): EmbeddedBindingStore<TestRecord> {
+  function openStore(
+    options: { compactMinLines?: number; clock?: () => number; journalIo?: JournalIo; freezeRecords?: boolean } = {},
+  ): EmbeddedBindingStore<TestRecord> {
     const store = EmbeddedBindingStore.open<TestRecord>({ dataDir, shardCount: SHARDS, clock: () => NOW_MS, ...options });
     open.push(store);
     return store;
   }
 
+  function fileLines(name: string): string[] {
+    return fs.readFileSync(path.join(dataDir, name), 'utf8').split('\n').filter((l) => l !== '');
+  }
+
   function journalLines(): string[] {
-    return fs.readFileSync(path.join(dataDir, EMBEDDED_FILES.journal), 'utf8').split('\n').filter((l) => l !== '');
+    return fileLines(EMBEDDED_FILES.journal);
+  }
+
+  function snapshotEntries(): string[] {
+    return fileLines(EMBEDDED_FILES.snapshot).slice(1);
   }
 
   beforeEach(() => {
@@ -60,17 +70,51 @@ describe('Class: EmbeddedBindingStore', () => {
       expect(store.stats()).toMatchObject({ reads: 1, writes: 5, conflicts: 3 });
     });
 
-    it('returns a copy: changing a returned record does not change the store', async () => {
+    it('hands out the stored record without copying, frozen in tests: changing it throws and the store keeps its state', async () => {
       // Prepare
       const store = openStore();
       await store.put({ aor: 'a@x', contacts: ['sip:1@x'] }, 0, { ttlEpochSec: TTL });
       const first = await store.get('a@x');
 
       // Act
-      first!.record.contacts.push('sip:mutated@x');
+      const push = () => first!.record.contacts.push('sip:mutated@x');
+      const assign = () => {
+        (first!.record as { aor: string }).aor = 'b@x';
+      };
 
       // Assess
+      expect(push).toThrow(TypeError);
+      expect(assign).toThrow(TypeError);
+      expect((await store.get('a@x'))!.record).toBe(first!.record);
       expect((await store.get('a@x'))!.record.contacts).toEqual(['sip:1@x']);
+    });
+
+    it('freezes the record passed to put, so a caller changing it after the commit throws instead of diverging from the journal', async () => {
+      // Prepare
+      const store = openStore();
+      const record = { aor: 'a@x', contacts: ['sip:1@x'] };
+
+      // Act
+      await store.put(record, 0, { ttlEpochSec: TTL });
+      const change = () => record.contacts.push('sip:2@x');
+
+      // Assess
+      expect(change).toThrow(TypeError);
+      expect(Object.isFrozen(record.contacts)).toBe(true);
+    });
+
+    it('with freezeRecords false shares the record unfrozen (production: no walk per put)', async () => {
+      // Prepare
+      const store = openStore({ freezeRecords: false });
+      const record = { aor: 'a@x', contacts: ['sip:1@x'] };
+
+      // Act
+      await store.put(record, 0, { ttlEpochSec: TTL });
+      const stored = await store.get('a@x');
+
+      // Assess
+      expect(stored!.record).toBe(record);
+      expect(Object.isFrozen(record)).toBe(false);
     });
 
     it('GEN-3: a writer holding a version of a deleted record cannot overwrite the one created after it', async () => {
@@ -194,20 +238,29 @@ describe('Class: EmbeddedBindingStore', () => {
       const versions = new Map<string, number>();
       for (let i = 0; i < 10; i += 1) versions.set(`c${i}@x`, await store.put({ aor: `c${i}@x`, contacts: [] }, 0, { ttlEpochSec: TTL }));
 
+      let longestJournal = 0;
+      const generations = new Set<string>();
+
       // Act
       for (let round = 1; round <= 100; round += 1) {
         await Promise.all(
           [...versions].map(async ([aor, v]) => versions.set(aor, await store.put({ aor, contacts: [`sip:${round}@x`] }, v, { ttlEpochSec: TTL }))),
         );
+        longestJournal = Math.max(longestJournal, journalLines().length);
+        await store.whenCompacted();
+        generations.add(fileLines(EMBEDDED_FILES.snapshot)[0]);
       }
-      const linesAfterUpdates = journalLines().length;
+      await store.compact();
       store.close();
       const reopened = openStore();
 
-      // Assess: 1010 puts, but never more than the threshold plus one group.
-      expect(linesAfterUpdates).toBeLessThanOrEqual(110);
+      // Assess: 1010 puts, but never more than the threshold plus one group in the live journal.
+      expect(longestJournal).toBeLessThanOrEqual(110);
+      expect(generations.size).toBeGreaterThanOrEqual(9);
       for (const [aor, v] of versions) expect(await reopened.get(aor)).toEqual({ record: { aor, contacts: ['sip:100@x'] }, version: v });
-      expect(journalLines()).toHaveLength(10);
+      expect(snapshotEntries()).toHaveLength(10);
+      expect(journalLines()).toHaveLength(0);
+      expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('journal.') && name !== EMBEDDED_FILES.journal)).toEqual([]);
     });
 
     it('drops records and contact ids whose ttl passed (garbage collection), keeps the rest', async () => {
@@ -220,13 +273,96 @@ describe('Class: EmbeddedBindingStore', () => {
 
       // Act
       nowMs = NOW_MS + 11_000;
-      store.compact();
+      await store.compact();
 
       // Assess
       expect(await store.get('short@x')).toBeUndefined();
       expect(await store.findAorByContactId('1')).toBeUndefined();
       expect(await store.findDue(shardOf('short@x', SHARDS), nowMs, 10)).toEqual([]);
       expect(await store.get('long@x')).toBeDefined();
+    });
+  });
+
+  describe('Compaction and crashes (snapshot + journal segments)', () => {
+    it('GEN-1: puts acknowledged during a compaction that never finished (crash before the snapshot rename) all come back', async () => {
+      // Prepare
+      const store = openStore();
+      const versions = new Map<string, number>();
+      for (let i = 0; i < 20; i += 1) versions.set(`r${i}@x`, await store.put({ aor: `r${i}@x`, contacts: ['sip:old@x'] }, 0, { ttlEpochSec: TTL }));
+      const compaction = store.compact();
+
+      // Act: updates land in the new live journal while the snapshot is being written, then the process stops.
+      await Promise.all([...versions].map(async ([aor, v]) => versions.set(aor, await store.put({ aor, contacts: ['sip:new@x'] }, v, { ttlEpochSec: TTL }))));
+      store.close();
+      await compaction;
+      const filesAtCrash = fs.readdirSync(dataDir);
+      const reopened = openStore();
+
+      // Assess
+      expect(filesAtCrash).toEqual(expect.arrayContaining(['journal.2.jsonl', EMBEDDED_FILES.journal, EMBEDDED_FILES.snapshot]));
+      expect(filesAtCrash.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      for (const [aor, v] of versions) expect(await reopened.get(aor)).toEqual({ record: { aor, contacts: ['sip:new@x'] }, version: v });
+    });
+
+    it('GEN-3: a sealed segment left behind by a crash after the snapshot rename is not replayed over the newer state', async () => {
+      // Prepare
+      const store = openStore();
+      const va = await store.put({ aor: 'a@x', contacts: ['sip:1@x'] }, 0, { ttlEpochSec: TTL });
+      const vb = await store.put({ aor: 'b@x', contacts: ['sip:1@x'] }, 0, { ttlEpochSec: TTL });
+      const sealedContents = fs.readFileSync(path.join(dataDir, EMBEDDED_FILES.journal), 'utf8');
+      await store.compact();
+      const va2 = await store.put({ aor: 'a@x', contacts: ['sip:2@x'] }, va, { ttlEpochSec: TTL });
+      await store.delete('b@x', vb);
+      store.close();
+
+      // Act: the crash happened between the rename of the snapshot and the deletion of segment 2.
+      fs.writeFileSync(path.join(dataDir, 'journal.2.jsonl'), sealedContents);
+      const reopened = openStore();
+
+      // Assess
+      expect(await reopened.get('a@x')).toEqual({ record: { aor: 'a@x', contacts: ['sip:2@x'] }, version: va2 });
+      expect(await reopened.get('b@x')).toBeUndefined();
+      expect(fs.readdirSync(dataDir)).not.toContain('journal.2.jsonl');
+    });
+
+    it('skips a line cut by a crash at the end of a sealed segment, replays the later segments, and removes a half-written snapshot', async () => {
+      // Prepare
+      const first = openStore();
+      await first.put({ aor: 'kept@x', contacts: [] }, 0, { ttlEpochSec: TTL });
+      first.close();
+      fs.renameSync(path.join(dataDir, EMBEDDED_FILES.journal), path.join(dataDir, 'journal.2.jsonl'));
+      fs.appendFileSync(path.join(dataDir, 'journal.2.jsonl'), '{"t":"p","v":5,"d":null,"x":1,"r":{"aor":"torn@x"');
+      fs.writeFileSync(path.join(dataDir, EMBEDDED_FILES.journal), '{"t":"p","v":7,"d":null,"x":4000000000,"r":{"aor":"later@x","contacts":[]}}\n');
+      fs.writeFileSync(path.join(dataDir, `${EMBEDDED_FILES.snapshot}.999.3.tmp`), '{"t":"s","g":3}\n{"t":"p","v":1,"d":nu');
+
+      // Act
+      const second = openStore();
+
+      // Assess
+      expect(second.recoveredTruncatedTail).toBe(true);
+      expect(await second.get('kept@x')).toBeDefined();
+      expect(await second.get('torn@x')).toBeUndefined();
+      expect(await second.get('later@x')).toEqual({ record: { aor: 'later@x', contacts: [] }, version: 7 });
+      expect(fs.readdirSync(dataDir).sort()).toEqual([EMBEDDED_FILES.deadLetters, EMBEDDED_FILES.journal, EMBEDDED_FILES.lock, EMBEDDED_FILES.snapshot].sort());
+    });
+
+    it('acknowledges puts while the snapshot is written, without waiting for the compaction', async () => {
+      // Prepare
+      const store = openStore();
+      for (let i = 0; i < 2000; i += 1) await store.put({ aor: `r${i}@x`, contacts: ['sip:1@x'.repeat(20)] }, 0, { ttlEpochSec: TTL });
+      let compacted = false;
+      const compaction = store.compact().then(() => {
+        compacted = true;
+      });
+
+      // Act
+      const v = await store.put({ aor: 'during@x', contacts: [] }, 0, { ttlEpochSec: TTL });
+      const acknowledgedBeforeCompaction = !compacted;
+      await compaction;
+
+      // Assess
+      expect(acknowledgedBeforeCompaction).toBe(true);
+      expect(journalLines()).toEqual([expect.stringContaining(`"v":${v}`)]);
     });
   });
 
