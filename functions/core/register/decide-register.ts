@@ -39,7 +39,7 @@ import type { IdGenerator } from '../random';
 import { collectEndedWork } from '../timed-work/collect-ended-work';
 import { type SipUri, parseUri, urisEqual } from '../../../sip-gateway/src/sip/uri';
 import { bindingListHeaders, pathEchoHeaders, shouldEchoPath } from './binding-list';
-import { type CheckedContact, type CheckedRegister, checkRegister } from './check-register';
+import { type CheckResult, type CheckedContact, type CheckedRegister, checkRegister } from './check-register';
 import { evictOverLimit } from './contact-limit';
 import {
   aggregatedContactUri,
@@ -95,6 +95,8 @@ interface Situation {
  *
  * @param record the AoR's record as stored, or undefined when none is stored.
  * @param nowMs the REGISTER's receipt time (GEN-2), normally `request.receivedAtMs`.
+ * @param checked `checkRegister(config, request)`, when the caller already has it (it depends on the
+ *   request and the configuration only, so a service re-deciding after a conflict checks once).
  * @example
  * ```ts
  * const stored = await store.get(aorOfRequest(config, request) ?? '');
@@ -108,8 +110,8 @@ export function decideRegister(
   record: AorRecord | undefined,
   nowMs: number,
   ids: IdGenerator,
+  checked: CheckResult = checkRegister(config, request),
 ): RegisterOutcome {
-  const checked = checkRegister(config, request);
   if (!checked.ok) return reject(config, ids, checked.error, checked.extraHeaders);
   const register = checked.register;
   const current = record ?? emptyAorRecord(register.aor);

@@ -11,7 +11,8 @@ import type { MidRegistrarConfig } from '../../../functions/core/config';
 import type { RegisterDecision, RegisterReplyDecision, RegisterReplyRequest, RegisterRequest } from '../../../functions/core/contract';
 import type { AorRecord } from '../../../functions/core/model';
 import type { IdGenerator } from '../../../functions/core/random';
-import { aorOfRequest, decideRegister, storeFailureResponse } from '../../../functions/core/register/decide-register';
+import { checkRegister } from '../../../functions/core/register/check-register';
+import { decideRegister, storeFailureResponse } from '../../../functions/core/register/decide-register';
 import { applyUpstreamReply } from '../../../functions/core/reply/apply-upstream-reply';
 import { nextDueAtMs } from '../../../functions/core/timed-work/next-due';
 import type { TimedWorkRecord } from '../../../functions/core/timed-work/timed-work-types';
@@ -48,12 +49,14 @@ export function indexOf(config: MidRegistrarConfig, record: AorRecord, nowMs: nu
  */
 export async function decideRegisterWithStore(deps: RegisterServiceDeps, request: RegisterRequest): Promise<RegisterDecision> {
   const { config, store, ids } = deps;
-  const aor = aorOfRequest(config, request);
-  if (aor === undefined) return decideRegister(config, request, undefined, request.receivedAtMs, ids).decision;
+  // Checked once: the check depends on the request alone, and re-decisions after a conflict reuse it.
+  const checked = checkRegister(config, request);
+  if (!checked.ok) return decideRegister(config, request, undefined, request.receivedAtMs, ids, checked).decision;
+  const aor = checked.register.aor;
   try {
     for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
       const stored = await store.get(aor);
-      const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids);
+      const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids, checked);
       if (outcome.nextRecord === undefined) return outcome.decision;
       const index = indexOf(config, outcome.nextRecord, request.receivedAtMs);
       try {

@@ -1,3 +1,4 @@
+import { checkRegister } from '../../../../functions/core/register/check-register';
 import { aorOfRequest, decideRegister, storeFailureResponse } from '../../../../functions/core/register/decide-register';
 import { bindingLapsesAtMs, isBindingValid, validBindings } from '../../../../functions/core/model';
 import type { AorRecord } from '../../../../functions/core/model';
@@ -627,4 +628,24 @@ describe('decideRegister', () => {
     expect(outcome.decision.kind).toBe('forward');
     expect(outcome.nextRecord!.bindings).toEqual(record.bindings);
   });
+
+  describe('a check the caller already made', () => {
+    it('M1-3, REG-1: deciding with the passed checkRegister result gives the same outcome as checking inside', () => {
+      // Prepare
+      const request = registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60'], cseq: 72, receivedAtMs: 3_507_999 });
+      const bad = registerRequest({ contacts: ['<sip:alice@192.0.2.7:5062>;expires=60'], to: 'not a uri', receivedAtMs: 3_507_999 });
+
+      // Act
+      const inside = decideRegister(mode1, request, lateRecord(), 3_507_999, testIds());
+      const passed = decideRegister(mode1, request, lateRecord(), 3_507_999, testIds(), checkRegister(mode1, request));
+      const rejected = decideRegister(mode1, bad, undefined, 3_507_999, testIds(), checkRegister(mode1, bad));
+
+      // Assess
+      expect(passed).toEqual(inside);
+      expect(passed.decision.kind).toBe('absorb');
+      expect(rejected.decision).toEqual(decideRegister(mode1, bad, undefined, 3_507_999, testIds()).decision);
+      expect(rejected.decision.kind).toBe('reject');
+    });
+  });
 });
+
