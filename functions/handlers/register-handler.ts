@@ -6,7 +6,8 @@
  * re-decide on conflicts (GEN-5), 503 on a store failure (ERR-5, RPL-10).
  *
  * Metrics per invocation (EMF): `register_absorbed`, `register_forwarded`, `register_rejected`,
- * `store_errors` (REGISTERs answered 503 Service unavailable), `decision_errors`, and the store's
+ * `store_errors` (REGISTERs answered 503 Service unavailable), `decision_errors`, the core's reply
+ * events (`upstream_contact_missing`, `upstream_interval_too_brief`, `stale_relay`), and the store's
  * counters (`store_reads`, `store_writes`, capacity units, `version_conflicts`, `store_call_failures`).
  */
 import type { MidRegistrarConfig } from '../core/config';
@@ -16,7 +17,12 @@ import type { AorRecord } from '../core/model';
 import type { IdGenerator } from '../core/random';
 import type { BindingStore } from '../store/binding-store';
 import type { DecisionBatchResult } from '../../sip-gateway/src/decision/decision-batch';
-import { decideRegisterReplyWithStore, decideRegisterWithStore } from '../../sip-gateway/src/decision/register-service';
+import {
+  decideRegisterReplyWithStore,
+  decideRegisterWithStore,
+  REPLY_EVENT_MESSAGES,
+  type RegisterServiceDeps,
+} from '../../sip-gateway/src/decision/register-service';
 import {
   HANDLER_METRIC,
   InvocationCounters,
@@ -58,7 +64,6 @@ function isStoreFailureAnswer(decision: RegisterDecision): boolean {
 export function createRegisterHandler(
   deps: RegisterHandlerDeps,
 ): (event: unknown) => Promise<DecisionBatchResult<'register'> | DecisionBatchResult<'register-reply'>> {
-  const service = { config: deps.config, store: deps.store, ids: deps.ids };
 
   function unexpected(counters: InvocationCounters, operation: string, err: unknown): void {
     counters.increment(HANDLER_METRIC.decisionErrors);
@@ -68,6 +73,16 @@ export function createRegisterHandler(
   return async (event) => {
     const batch = readBatchEvent(event, ['register', 'register-reply'] as const);
     const counters = new InvocationCounters();
+    // The core's reply events are logged and counted with the invocation's other metrics (RPL-5).
+    const service: RegisterServiceDeps = {
+      config: deps.config,
+      store: deps.store,
+      ids: deps.ids,
+      reportReplyEvent: (replyEvent) => {
+        counters.increment(replyEvent.kind);
+        deps.logger.warn(REPLY_EVENT_MESSAGES[replyEvent.kind], { ...replyEvent });
+      },
+    };
     deps.store.resetStats();
     try {
       if (batch.operation === 'register') {

@@ -74,7 +74,7 @@ export async function openLocalRuntime(rawConfig: MidRegistrarConfig, options: L
   let sweep: LocalSweep | undefined;
   try {
     const invoker = new InProcessDecisionInvoker({
-      services: createLocalDecisionServices(config, store),
+      services: createLocalDecisionServices(config, store, { logger, metrics }),
       retryAfterMs: config.retryAfterMs,
       logger,
       metrics,

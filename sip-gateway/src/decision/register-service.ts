@@ -13,7 +13,7 @@ import type { AorRecord } from '../../../functions/core/model';
 import type { IdGenerator } from '../../../functions/core/random';
 import { checkRegister } from '../../../functions/core/register/check-register';
 import { decideRegister, storeFailureResponse } from '../../../functions/core/register/decide-register';
-import { applyUpstreamReply } from '../../../functions/core/reply/apply-upstream-reply';
+import { applyUpstreamReply, type ReplyEvent, type ReplyOutcome } from '../../../functions/core/reply/apply-upstream-reply';
 import { nextDueAtMs } from '../../../functions/core/timed-work/next-due';
 import type { TimedWorkRecord } from '../../../functions/core/timed-work/timed-work-types';
 import type { AorIndex, BindingStore } from '../../../functions/store/binding-store';
@@ -29,6 +29,12 @@ export interface RegisterServiceDeps {
   config: MidRegistrarConfig;
   store: BindingStore<AorRecord>;
   ids: IdGenerator;
+  /**
+   * Receives each event of the reply decision that was returned (after its commit; those of attempts lost
+   * to a conflict are not reported), to be logged and counted under `event.kind` (CORE_METRICS; RPL-5
+   * requires `upstream_contact_missing` to be).
+   */
+  reportReplyEvent?(event: ReplyEvent): void;
 }
 
 /** The store index of a record: its next due time and a garbage-collection time past everything in it. */
@@ -87,10 +93,10 @@ export async function decideRegisterReplyWithStore(deps: RegisterServiceDeps, re
     for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
       const stored = await store.get(request.context.aor);
       const outcome = applyUpstreamReply(config, request.context, request.outcome, stored?.record, nowMs, ids);
-      if (outcome.nextRecord === undefined) return outcome.decision;
+      if (outcome.nextRecord === undefined) return reported(deps, outcome);
       try {
         await store.put(outcome.nextRecord, stored?.version ?? 0, indexOf(config, outcome.nextRecord, nowMs));
-        return outcome.decision;
+        return reported(deps, outcome);
       } catch (error) {
         if (error instanceof VersionConflictError) continue;
         throw error;
@@ -101,4 +107,17 @@ export async function decideRegisterReplyWithStore(deps: RegisterServiceDeps, re
     if (error instanceof StoreError) return { kind: 'respond', response: storeFailureResponse(config, ids) };
     throw error;
   }
+}
+
+/** The log message of each reply event, shared by the local services and the Lambda handler. */
+export const REPLY_EVENT_MESSAGES: Readonly<Record<ReplyEvent['kind'], string>> = {
+  upstream_contact_missing: "upstream's 2xx lacks a contact we relayed: no binding results (RPL-5)",
+  upstream_interval_too_brief: 'upstream 423: outgoingExpires likely below its minimum (RPL-1)',
+  stale_relay: 'reply for a relay the record no longer holds',
+};
+
+/** Hands the outcome's events to the reporter, then gives its decision. */
+function reported(deps: RegisterServiceDeps, outcome: ReplyOutcome): RegisterReplyDecision {
+  if (deps.reportReplyEvent !== undefined) for (const event of outcome.events) deps.reportReplyEvent(event);
+  return outcome.decision;
 }

@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../../functions/core/config';
-import { CONTRACT_VERSION, type RegisterRequest } from '../../../functions/core/contract';
+import { CONTRACT_VERSION, type RegisterReplyDecision, type RegisterRequest } from '../../../functions/core/contract';
+import { CORE_METRICS } from '../../../functions/core/core-metrics';
 import type { AorRecord } from '../../../functions/core/model';
 import { createIdGenerator } from '../../../functions/core/random';
+import type { ReplyEvent } from '../../../functions/core/reply/apply-upstream-reply';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
 import { StoreUnavailableError, VersionConflictError } from '../../../functions/store/errors';
-import { decideRegisterWithStore } from '../../../sip-gateway/src/decision/register-service';
+import { decideRegisterReplyWithStore, decideRegisterWithStore, type RegisterServiceDeps } from '../../../sip-gateway/src/decision/register-service';
 
 const config = parseConfig({ mode: 1, upstreamUri: 'sip:registrar.example.net', listen: ['udp:127.0.0.1:5060'], tokenSecret: 's' });
 const flow = { transport: 'udp' as const, remoteAddress: '192.0.2.7', remotePort: 5062, localAddress: '127.0.0.1', localPort: 5060, gatewayId: 'gw' };
@@ -88,4 +90,56 @@ describe('Function: decideRegisterWithStore', () => {
     jest.restoreAllMocks();
     expect(await store.get('alice@example.com')).toBeUndefined();
   });
+
+  describe('reply events', () => {
+    /** Relays alice's first REGISTER, then gives upstream's 200 OK without any Contact. */
+    async function relayThenReplyWithoutContact(deps: RegisterServiceDeps): Promise<RegisterReplyDecision> {
+      const forward = await decideRegisterWithStore(deps, register('c1'));
+      if (forward.kind !== 'forward') throw new Error(`expected forward, got ${forward.kind}`);
+      return decideRegisterReplyWithStore(deps, {
+        version: CONTRACT_VERSION,
+        context: forward.context,
+        outcome: { kind: 'final', status: 200, contacts: [], receivedAtMs: 1_000_100, sentAtMs: 1_000_050 },
+      });
+    }
+
+    it('RPL-5: a 2xx missing the relayed contact reports upstream_contact_missing once, with the AoR, and stores no binding', async () => {
+      // Prepare
+      const events: ReplyEvent[] = [];
+
+      // Act
+      await relayThenReplyWithoutContact({ config, store, ids, reportReplyEvent: (event) => events.push(event) });
+
+      // Assess
+      expect(events).toEqual([expect.objectContaining({ kind: CORE_METRICS.upstreamContactMissing, aor: 'alice@example.com' })]);
+      expect((await store.get('alice@example.com'))?.record.bindings ?? []).toHaveLength(0);
+    });
+
+    it('RPL-5, GEN-5: an attempt lost to a conflicting write reports nothing; only the committed decision reports its events', async () => {
+      // Prepare
+      const events: ReplyEvent[] = [];
+      const deps: RegisterServiceDeps = { config, store, ids, reportReplyEvent: (event) => events.push(event) };
+      const forward = await decideRegisterWithStore(deps, register('c1'));
+      if (forward.kind !== 'forward') throw new Error(`expected forward, got ${forward.kind}`);
+      const put = store.put.bind(store);
+      let conflicts = 1;
+      jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
+        if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
+        return put(record, expected, index);
+      });
+
+      // Act
+      await decideRegisterReplyWithStore(deps, {
+        version: CONTRACT_VERSION,
+        context: forward.context,
+        outcome: { kind: 'final', status: 200, contacts: [], receivedAtMs: 1_000_100, sentAtMs: 1_000_050 },
+      });
+
+      // Assess
+      expect(jest.mocked(store.put)).toHaveBeenCalledTimes(2);
+      expect(events.map((event) => event.kind)).toEqual([CORE_METRICS.upstreamContactMissing]);
+      jest.restoreAllMocks();
+    });
+  });
 });
+

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONTRACT_VERSION, type RegisterDecision, type RelayContext } from '../../../functions/core/contract';
+import { CORE_METRICS } from '../../../functions/core/core-metrics';
 import type { AorRecord } from '../../../functions/core/model';
 import { createIdGenerator, seededRandomBytes } from '../../../functions/core/random';
 import { DecisionBatchEventError, type HandlerLogger, type HandlerMetrics } from '../../../functions/handlers/decision-batch-handler';
@@ -155,7 +156,23 @@ describe('Function: createRegisterHandler', () => {
     // Assess
     await expect(wrong).rejects.toBeInstanceOf(DecisionBatchEventError);
   });
+
+  it('RPL-5: a 2xx missing the relayed contact is logged and counted as upstream_contact_missing in the invocation metrics', async () => {
+    // Prepare
+    const metrics = fakeMetrics();
+    const handler = newHandler(metrics);
+    const first = await handler({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest()] });
+    const { context } = relayed(first.decisions[0]);
+
+    // Act
+    await handler({ version: CONTRACT_VERSION, operation: 'register-reply', requests: [replyOk(context, [])] });
+
+    // Assess
+    expect(metrics.added[CORE_METRICS.upstreamContactMissing]).toBe(1);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('RPL-5'), expect.objectContaining({ kind: CORE_METRICS.upstreamContactMissing, aor: AOR }));
+  });
 });
+
 
 describe('Module: functions/handlers/register (Lambda entry)', () => {
   const saved = { ...process.env };
