@@ -7,7 +7,8 @@ import type { Clock } from '../../sip-gateway/src/transaction/clock';
 interface ScheduledTimer {
   readonly id: number;
   readonly dueMs: number;
-  readonly fn: () => void;
+  /** Cleared on clearTimer, so a cancelled timer holds nothing alive (like Node's clearTimeout). */
+  fn: (() => void) | undefined;
 }
 
 /** A manually driven clock with a binary-heap timer queue (100k pending timers stay cheap). */
@@ -15,7 +16,7 @@ export class FakeClock implements Clock {
   private currentMs: number;
   private nextId = 1;
   private readonly heap: ScheduledTimer[] = [];
-  private readonly active = new Set<number>();
+  private readonly active = new Map<number, ScheduledTimer>();
 
   constructor(startMs = 0) {
     this.currentMs = startMs;
@@ -27,13 +28,16 @@ export class FakeClock implements Clock {
 
   setTimer(delayMs: number, fn: () => void): number {
     const timer: ScheduledTimer = { id: this.nextId++, dueMs: this.currentMs + Math.max(0, delayMs), fn };
-    this.active.add(timer.id);
+    this.active.set(timer.id, timer);
     this.push(timer);
     return timer.id;
   }
 
   clearTimer(handle: unknown): void {
-    this.active.delete(handle as number);
+    const timer = this.active.get(handle as number);
+    if (timer === undefined) return;
+    timer.fn = undefined;
+    this.active.delete(timer.id);
   }
 
   /** Timers set and not yet fired or cleared. */
@@ -57,7 +61,7 @@ export class FakeClock implements Clock {
       this.pop();
       this.active.delete(next.id);
       this.currentMs = next.dueMs;
-      next.fn();
+      next.fn?.();
     }
     this.currentMs = endMs;
   }

@@ -84,6 +84,20 @@ export interface TransactionLimits {
   readonly lifetimeMarginMs: number;
 }
 
+/**
+ * A final response serialized once, with where it goes (for a response, the transport's route of RFC 3261
+ * §18.2.2). A server transaction that has one keeps only this for its retransmissions.
+ */
+export interface EncodedResponse<T> {
+  readonly bytes: Uint8Array;
+  readonly target: T;
+}
+
+/** An opaque reference to a transaction, passed to `sendEncoded` for {@link TransactionLayer.reportTransportError}. */
+export interface TransactionRef {
+  readonly id: number;
+}
+
 /** Construction options of a {@link TransactionLayer}. */
 export interface TransactionLayerOptions<M, T> {
   readonly clock: Clock;
@@ -93,6 +107,18 @@ export interface TransactionLayerOptions<M, T> {
    */
   readonly send: (message: M, target: T, transaction: Transaction<M, T>) => void;
   readonly codec: TransactionCodec<M>;
+  /**
+   * Serializes a server transaction's final response once (with its route). When given together with
+   * `sendEncoded`, the final response and every retransmission of it (RFC 3261 §17.2.1, §17.2.2) go out through
+   * `sendEncoded` as these bytes, and the transaction keeps no message object after its final response. When it
+   * throws, the response goes through `send` unencoded (which reports the failure its own way).
+   */
+  readonly encodeResponse?: (response: M, target: T) => EncodedResponse<T>;
+  /**
+   * Sends an encoded final response. Throwing reports a transport error; a failure found later is reported with
+   * {@link TransactionLayer.reportTransportError} on `transaction`.
+   */
+  readonly sendEncoded?: (encoded: EncodedResponse<T>, transaction: TransactionRef) => void;
   /** Default {@link DEFAULT_TIMER_SETTINGS}. */
   readonly timers?: TimerSettings;
   readonly limits?: Partial<TransactionLimits>;
@@ -118,8 +144,11 @@ export type ReceiveRequestResult<M, T> =
    * `cancels` is the INVITE server transaction it targets (§9.2), if any.
    */
   | { readonly kind: 'new'; readonly transaction: Transaction<M, T>; readonly cancels?: Transaction<M, T> }
-  /** Handled inside an existing transaction (retransmission, ACK for a non-2xx): nothing for the TU. */
-  | { readonly kind: 'absorbed'; readonly transaction: Transaction<M, T> }
+  /**
+   * Handled inside an existing transaction (retransmission, ACK for a non-2xx): nothing for the TU. `transaction`
+   * is absent once the transaction keeps only its retransmission state (see {@link TransactionLayer}).
+   */
+  | { readonly kind: 'absorbed'; readonly transaction?: Transaction<M, T> }
   /**
    * No transaction applies and the TU routes the request statelessly: an ACK matching no transaction (the ACK
    * for a 2xx), or an ACK an Accepted INVITE transaction passes up (RFC 6026 §7.1), named in `transaction`.
@@ -128,7 +157,8 @@ export type ReceiveRequestResult<M, T> =
 
 /** Outcome of {@link TransactionLayer.receiveResponse}. */
 export type ReceiveResponseResult<M, T> =
-  | { readonly kind: 'matched'; readonly transaction: Transaction<M, T> }
+  /** `transaction` is absent once the transaction keeps only its retransmission state (after its final response). */
+  | { readonly kind: 'matched'; readonly transaction?: Transaction<M, T> }
   /** §17.1.3: no client transaction matches; a proxy forwards it statelessly (§16.7) or drops it. */
   | { readonly kind: 'stateless' };
 
@@ -153,16 +183,18 @@ export interface TransactionLayerStats {
 }
 
 /** A running FSM bound to its context. */
-interface Machine<M> {
+interface Machine<W> {
   readonly stateName: TransactionStateName;
-  start(): readonly TransactionAction<M>[];
-  step(event: TransactionEvent<M>): readonly TransactionAction<M>[];
+  start(): readonly TransactionAction<W>[];
+  step(event: TransactionEvent<W>): readonly TransactionAction<W>[];
+  /** Drops the request (and an INVITE's 100 Trying) from the context: the FSM reads neither after its final response. */
+  releaseRequest(): void;
 }
 
 type LayerTimer = TimerName | 'tu-cap' | 'invite-client-cap' | 'lifetime';
 
-type Notice<M> =
-  | { readonly kind: 'deliver-to-tu'; readonly message: M }
+type Notice<W> =
+  | { readonly kind: 'deliver-to-tu'; readonly message: W }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'transport-error' }
   | { readonly kind: 'terminated' };
@@ -170,61 +202,159 @@ type Notice<M> =
 type CancelState = 'none' | 'deferred' | 'done';
 
 /** What one dispatch produced: messages passed to the TU, and whether the watched message was sent. */
-interface StepOutcome<M> {
-  readonly delivered: M[];
+interface StepOutcome<W> {
+  readonly delivered: W[];
   readonly watchedSent: boolean;
 }
 
-class TransactionRecord<M, T> implements Transaction<M, T> {
+/** A final response serialized once, as the FSM holds it for its retransmissions (see `encodeResponse`). */
+class RetainedResponse<T> {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly target: T,
+  ) {}
+}
+
+/** What the FSMs pass around: the TU's messages, or a final response the layer serialized. */
+type Wire<M, T> = M | RetainedResponse<T>;
+
+/**
+ * What the layer itself keeps of a transaction: matching keys, FSM, timers and send target. Once a transaction
+ * has sent (server) or received (client) its final response and nothing can need the TU's object any more, the
+ * layer drops `facade`, so the request, the TU's callbacks and the response objects become garbage while the
+ * transaction waits out Timer J/K (RFC 3261 §17.2.2, §17.1.2.2) holding only this.
+ */
+class TransactionCore<M, T> implements TransactionRef {
   readonly keys: string[] = [];
-  readonly timers = new Map<LayerTimer, TimerHandle>();
+  /** Running timers as name, handle, name, handle…: a transaction has at most four, and a Map costs ~300 bytes. */
+  private readonly timerSlots: unknown[] = [];
   terminated = false;
-  cancelState: CancelState = 'none';
-  cancelCallbacks: ClientTransactionCallbacks<M, T> | undefined;
-  machine!: Machine<M>;
+  /** Set once {@link TransactionLayer} has let go of what only the TU needed. */
+  retained = false;
+  machine!: Machine<Wire<M, T>>;
+  facade: TransactionRecord<M, T> | undefined;
 
   constructor(
     readonly id: number,
     readonly kind: TransactionKind,
-    readonly request: M,
-    readonly view: TransactionMessage,
     readonly target: T,
     readonly isReliable: boolean,
-    readonly createdAtMs: number,
-    readonly callbacks: ClientTransactionCallbacks<M, T> | undefined,
   ) {}
-
-  get state(): TransactionStateName {
-    return this.machine.stateName;
-  }
 
   get isClient(): boolean {
     return this.kind === 'invite-client' || this.kind === 'non-invite-client';
   }
+
+  timer(name: LayerTimer): TimerHandle | undefined {
+    const slots = this.timerSlots;
+    for (let index = 0; index < slots.length; index += 2) if (slots[index] === name) return slots[index + 1];
+    return undefined;
+  }
+
+  hasTimer(name: LayerTimer): boolean {
+    return this.timer(name) !== undefined;
+  }
+
+  setTimer(name: LayerTimer, handle: TimerHandle): void {
+    this.deleteTimer(name);
+    this.timerSlots.push(name, handle);
+  }
+
+  deleteTimer(name: LayerTimer): void {
+    const index = this.timerSlots.indexOf(name);
+    if (index >= 0) this.timerSlots.splice(index, 2);
+  }
+
+  /** Removes every timer and returns their handles. */
+  takeTimers(): TimerHandle[] {
+    const handles = this.timerSlots.filter((_, index) => index % 2 === 1);
+    this.timerSlots.length = 0;
+    return handles;
+  }
 }
 
-function bindMachine<S extends { readonly name: TransactionStateName }, M, C>(
-  fsm: { start(context: C): FsmStep<S, M>; step(context: C, state: S, event: TransactionEvent<M>): FsmStep<S, M> },
-  context: C,
-): Machine<M> {
-  let state: S | undefined;
-  return {
-    get stateName(): TransactionStateName {
-      return state === undefined ? 'Trying' : state.name;
-    },
-    start() {
-      const result = fsm.start(context);
-      state = result.state;
-      return result.actions;
-    },
-    step(event) {
-      if (state === undefined) throw new TransactionError('transaction stepped before it started');
-      const result = fsm.step(context, state, event);
-      state = result.state;
-      return result.actions;
-    },
-  };
+/** The TU's view of a transaction; everything stateful lives in its {@link TransactionCore}. */
+class TransactionRecord<M, T> implements Transaction<M, T> {
+  cancelState: CancelState = 'none';
+  cancelCallbacks: ClientTransactionCallbacks<M, T> | undefined;
+
+  constructor(
+    readonly core: TransactionCore<M, T>,
+    readonly request: M,
+    readonly view: TransactionMessage,
+    readonly createdAtMs: number,
+    readonly callbacks: ClientTransactionCallbacks<M, T> | undefined,
+  ) {}
+
+  get id(): number {
+    return this.core.id;
+  }
+
+  get kind(): TransactionKind {
+    return this.core.kind;
+  }
+
+  get target(): T {
+    return this.core.target;
+  }
+
+  get isReliable(): boolean {
+    return this.core.isReliable;
+  }
+
+  get state(): TransactionStateName {
+    return this.core.machine.stateName;
+  }
+
+  get isClient(): boolean {
+    return this.core.isClient;
+  }
 }
+
+class BoundMachine<S extends { readonly name: TransactionStateName }, W, C> implements Machine<W> {
+  private state: S | undefined;
+
+  constructor(
+    private readonly fsm: { start(context: C): FsmStep<S, W>; step(context: C, state: S, event: TransactionEvent<W>): FsmStep<S, W> },
+    private readonly context: C,
+  ) {}
+
+  get stateName(): TransactionStateName {
+    return this.state === undefined ? 'Trying' : this.state.name;
+  }
+
+  start(): readonly TransactionAction<W>[] {
+    const result = this.fsm.start(this.context);
+    this.state = result.state;
+    return result.actions;
+  }
+
+  step(event: TransactionEvent<W>): readonly TransactionAction<W>[] {
+    if (this.state === undefined) throw new TransactionError('transaction stepped before it started');
+    const result = this.fsm.step(this.context, this.state, event);
+    this.state = result.state;
+    return result.actions;
+  }
+
+  releaseRequest(): void {
+    // The server FSMs and the non-INVITE client FSM read `request` (and `trying`) only in start() and before the
+    // final response; the layer calls this only after it, so the cleared fields are never read. Cleared in place:
+    // a copy would cost an object (and V8 a hidden class) per transaction.
+    const context = this.context as { request?: unknown; trying?: unknown };
+    context.request = undefined;
+    if ('trying' in context) context.trying = undefined;
+  }
+}
+
+function bindMachine<S extends { readonly name: TransactionStateName }, W, C>(
+  fsm: { start(context: C): FsmStep<S, W>; step(context: C, state: S, event: TransactionEvent<W>): FsmStep<S, W> },
+  context: C,
+): Machine<W> {
+  return new BoundMachine(fsm, context);
+}
+
+/** States after the final response in which a transaction only absorbs retransmissions and waits for a timer. */
+const RETAINED_STATES: ReadonlySet<TransactionStateName> = new Set(['Completed', 'Confirmed', 'Accepted', 'Terminated']);
 
 const WAITING_STATES: ReadonlySet<TransactionStateName> = new Set(['Calling', 'Trying', 'Proceeding']);
 
@@ -239,15 +369,19 @@ const WAITING_STATES: ReadonlySet<TransactionStateName> = new Set(['Calling', 'T
 export class TransactionLayer<M, T> {
   private readonly clock: Clock;
   private readonly sendMessage: (message: M, target: T, transaction: Transaction<M, T>) => void;
+  private readonly encodeResponse: ((response: M, target: T) => EncodedResponse<T>) | undefined;
+  private readonly sendEncoded: ((encoded: EncodedResponse<T>, transaction: TransactionRef) => void) | undefined;
   private readonly codec: TransactionCodec<M>;
   private readonly timers: DerivedTimers;
   private readonly limits: TransactionLimits;
   private readonly sendTryingForInvite: boolean;
   private readonly createTuTimeoutResponse: (request: M) => M;
   private readonly serverListener: ServerTransactionListener<M, T>;
+  /** True when a server transaction's TU object must outlive its final response (a listener wants it later). */
+  private readonly serverFacadeNeeded: boolean;
   private readonly onTuError: ((error: unknown, transaction: Transaction<M, T>) => void) | undefined;
-  private readonly clients = new Map<string, TransactionRecord<M, T>>();
-  private readonly servers = new Map<string, TransactionRecord<M, T>>();
+  private readonly clients = new Map<string, TransactionCore<M, T>>();
+  private readonly servers = new Map<string, TransactionCore<M, T>>();
   private nextId = 1;
   private liveClients = 0;
   private liveServers = 0;
@@ -258,6 +392,11 @@ export class TransactionLayer<M, T> {
   constructor(options: TransactionLayerOptions<M, T>) {
     this.clock = options.clock;
     this.sendMessage = options.send;
+    if ((options.encodeResponse === undefined) !== (options.sendEncoded === undefined)) {
+      throw new TransactionError('encodeResponse and sendEncoded are given together or not at all');
+    }
+    this.encodeResponse = options.encodeResponse;
+    this.sendEncoded = options.sendEncoded;
     this.codec = options.codec;
     this.timers = deriveTimers(options.timers ?? DEFAULT_TIMER_SETTINGS);
     this.limits = resolveLimits(this.timers, options.limits ?? {});
@@ -265,6 +404,9 @@ export class TransactionLayer<M, T> {
     this.createTuTimeoutResponse =
       options.createTuTimeoutResponse ?? ((request) => this.codec.createResponse(request, 408, 'Request Timeout'));
     this.serverListener = options.serverListener ?? {};
+    const listener = this.serverListener;
+    this.serverFacadeNeeded =
+      listener.onTimeout !== undefined || listener.onTransportError !== undefined || listener.onTerminated !== undefined;
     this.onTuError = options.onTuError;
   }
 
@@ -314,31 +456,40 @@ export class TransactionLayer<M, T> {
       // ACK for a 2xx) and belongs to the TU, never to a new transaction (§17.1.1.3).
       if (existing === undefined || existing.kind !== 'invite-server') return { kind: 'stateless' };
       const { delivered } = this.dispatch(existing, { kind: 'ack', message: request });
-      return delivered.includes(request) ? { kind: 'stateless', transaction: existing } : { kind: 'absorbed', transaction: existing };
+      const transaction = existing.facade;
+      if (delivered.includes(request)) return transaction === undefined ? { kind: 'stateless' } : { kind: 'stateless', transaction };
+      return transaction === undefined ? { kind: 'absorbed' } : { kind: 'absorbed', transaction };
     }
     if (existing !== undefined) {
       // §17.2.2 / §17.2.1: a retransmission is handled by its transaction and never reaches the TU again.
       this.dispatch(existing, { kind: 'request-retransmission', message: request });
-      return { kind: 'absorbed', transaction: existing };
+      const transaction = existing.facade;
+      return transaction === undefined ? { kind: 'absorbed' } : { kind: 'absorbed', transaction };
     }
     const kind: TransactionKind = view.method === 'INVITE' ? 'invite-server' : 'non-invite-server';
     const record = this.createRecord(kind, request, view, target, isReliable, undefined);
-    this.index(this.servers, record, key);
+    const core = record.core;
+    this.index(this.servers, core, key);
     const nowMs = record.createdAtMs;
-    record.machine =
+    core.machine =
       kind === 'invite-server'
-        ? bindMachine<InviteServerState<M>, M, InviteServerContext<M>>(inviteServerFsm, {
+        ? bindMachine<InviteServerState<Wire<M, T>>, Wire<M, T>, InviteServerContext<Wire<M, T>>>(inviteServerFsm, {
             request,
             isReliable,
             timers: this.timers,
             trying: this.sendTryingForInvite ? this.codec.createResponse(request, 100, 'Trying') : undefined,
           })
-        : bindMachine<NonInviteServerState<M>, M, NonInviteServerContext<M>>(nonInviteServerFsm, { request, isReliable, timers: this.timers, createdAtMs: nowMs });
+        : bindMachine<NonInviteServerState<Wire<M, T>>, Wire<M, T>, NonInviteServerContext<Wire<M, T>>>(nonInviteServerFsm, {
+            request,
+            isReliable,
+            timers: this.timers,
+            createdAtMs: nowMs,
+          });
     const tuCapMs =
       kind === 'invite-server' ? this.limits.inviteServerTuTimeoutMs : this.limits.nonInviteServerTuTimeoutMs;
-    this.startLayerTimer(record, 'tu-cap', tuCapMs);
-    this.startLayerTimer(record, 'lifetime', this.lifetimeCapMs(kind));
-    this.run(record, () => record.machine.start());
+    this.startLayerTimer(core, 'tu-cap', tuCapMs);
+    this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind));
+    this.run(core, core.machine.start());
     const cancels = view.method === 'CANCEL' ? this.findCancelTarget(view) : undefined;
     return cancels === undefined ? { kind: 'new', transaction: record } : { kind: 'new', transaction: record, cancels };
   }
@@ -349,22 +500,24 @@ export class TransactionLayer<M, T> {
    */
   respond(transaction: Transaction<M, T>, response: M): boolean {
     const record = this.ownRecord(transaction);
-    if (record.isClient) throw new TransactionError(`respond() on a ${record.kind} transaction`);
-    if (record.terminated) return false;
+    const core = record.core;
+    if (core.isClient) throw new TransactionError(`respond() on a ${core.kind} transaction`);
+    if (core.terminated) return false;
     const status = this.codec.view(response).status;
-    const event: TransactionEvent<M> = { kind: 'tu-response', message: response, status, nowMs: this.clock.nowMs() };
-    const sent = this.dispatch(record, event, response).watchedSent;
+    const message = status >= 200 && WAITING_STATES.has(record.state) ? this.encode(response, core.target) : response;
+    const event: TransactionEvent<Wire<M, T>> = { kind: 'tu-response', message, status, nowMs: this.clock.nowMs() };
+    const sent = this.dispatch(core, event, message).watchedSent;
     if (sent) this.onServerResponseSent(record, response, status);
     return sent;
   }
 
   /**
    * The transport reports that a message of `transaction` could not be delivered (e.g. its TCP connection
-   * closed): §17.1.4 and §17.2.4.
+   * closed): §17.1.4 and §17.2.4. `transaction` is the TU's object or the reference given to `sendEncoded`.
    */
-  reportTransportError(transaction: Transaction<M, T>): void {
-    const record = this.ownRecord(transaction);
-    if (!record.terminated) this.dispatch(record, { kind: 'transport-error' });
+  reportTransportError(transaction: Transaction<M, T> | TransactionRef): void {
+    const core = this.ownCore(transaction);
+    if (!core.terminated) this.dispatch(core, { kind: 'transport-error' });
   }
 
   /**
@@ -392,19 +545,25 @@ export class TransactionLayer<M, T> {
     }
     const kind: TransactionKind = view.method === 'INVITE' ? 'invite-client' : 'non-invite-client';
     const record = this.createRecord(kind, request, view, target, isReliable, callbacks);
-    this.index(this.clients, record, key);
-    record.machine =
+    const core = record.core;
+    this.index(this.clients, core, key);
+    core.machine =
       kind === 'invite-client'
-        ? bindMachine<InviteClientState<M>, M, InviteClientContext<M>>(inviteClientFsm, {
+        ? bindMachine<InviteClientState<Wire<M, T>>, Wire<M, T>, InviteClientContext<Wire<M, T>>>(inviteClientFsm, {
             request,
             isReliable,
             timers: this.timers,
-            createAck: (response: M) => this.codec.createAck(request, response),
+            // Client transactions only ever see the TU's and the transport's messages, never a RetainedResponse.
+            createAck: (response) => this.codec.createAck(request, response as M),
           })
-        : bindMachine<NonInviteClientState, M, FsmContext<M>>(nonInviteClientFsm, { request, isReliable, timers: this.timers });
-    if (kind === 'invite-client') this.startLayerTimer(record, 'invite-client-cap', this.limits.inviteClientTimeoutMs);
-    this.startLayerTimer(record, 'lifetime', this.lifetimeCapMs(kind));
-    this.run(record, () => record.machine.start());
+        : bindMachine<NonInviteClientState, Wire<M, T>, FsmContext<Wire<M, T>>>(nonInviteClientFsm, {
+            request,
+            isReliable,
+            timers: this.timers,
+          });
+    if (kind === 'invite-client') this.startLayerTimer(core, 'invite-client-cap', this.limits.inviteClientTimeoutMs);
+    this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind));
+    this.run(core, core.machine.start());
     return record;
   }
 
@@ -415,7 +574,7 @@ export class TransactionLayer<M, T> {
   cancel(invite: Transaction<M, T>, callbacks: ClientTransactionCallbacks<M, T> = { onResponse: () => undefined }): CancelResult<M, T> {
     const record = this.ownRecord(invite);
     if (record.kind !== 'invite-client') throw new TransactionError(`cancel() on a ${record.kind} transaction`);
-    if (record.cancelState !== 'none' || record.terminated) return { kind: 'not-sent' };
+    if (record.cancelState !== 'none' || record.core.terminated) return { kind: 'not-sent' };
     switch (record.state) {
       case 'Calling':
         // §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather, the
@@ -435,10 +594,11 @@ export class TransactionLayer<M, T> {
   /** Passes a response received from the transport (§17.1.3 matching). */
   receiveResponse(response: M): ReceiveResponseResult<M, T> {
     const view = this.codec.view(response);
-    const record = this.clients.get(clientTransactionKey(view));
-    if (record === undefined) return { kind: 'stateless' };
-    this.dispatch(record, { kind: 'response', message: response, status: view.status });
-    return { kind: 'matched', transaction: record };
+    const core = this.clients.get(clientTransactionKey(view));
+    if (core === undefined) return { kind: 'stateless' };
+    this.dispatch(core, { kind: 'response', message: response, status: view.status });
+    const transaction = core.facade;
+    return transaction === undefined ? { kind: 'matched' } : { kind: 'matched', transaction };
   }
 
   private createRecord(
@@ -452,7 +612,10 @@ export class TransactionLayer<M, T> {
     this.created += 1;
     if (kind === 'invite-client' || kind === 'non-invite-client') this.liveClients += 1;
     else this.liveServers += 1;
-    return new TransactionRecord(this.nextId++, kind, request, view, target, isReliable, this.clock.nowMs(), callbacks);
+    const core = new TransactionCore<M, T>(this.nextId++, kind, target, isReliable);
+    const record = new TransactionRecord(core, request, view, this.clock.nowMs(), callbacks);
+    core.facade = record;
+    return record;
   }
 
   private ownRecord(transaction: Transaction<M, T>): TransactionRecord<M, T> {
@@ -462,15 +625,31 @@ export class TransactionLayer<M, T> {
     return transaction as TransactionRecord<M, T>;
   }
 
-  private index(table: Map<string, TransactionRecord<M, T>>, record: TransactionRecord<M, T>, key: string): void {
-    table.set(key, record);
-    record.keys.push(key);
+  private ownCore(transaction: Transaction<M, T> | TransactionRef): TransactionCore<M, T> {
+    if (transaction instanceof TransactionCore) return transaction as TransactionCore<M, T>;
+    return this.ownRecord(transaction as Transaction<M, T>).core;
+  }
+
+  private index(table: Map<string, TransactionCore<M, T>>, core: TransactionCore<M, T>, key: string): void {
+    table.set(key, core);
+    core.keys.push(key);
+  }
+
+  /** Serializes a final response once when the gateway gave an encoder; on failure `send` reports it later. */
+  private encode(response: M, target: T): Wire<M, T> {
+    if (this.encodeResponse === undefined) return response;
+    try {
+      const encoded = this.encodeResponse(response, target);
+      return new RetainedResponse(encoded.bytes, encoded.target);
+    } catch {
+      return response;
+    }
   }
 
   /** §9.2: the INVITE server transaction a CANCEL targets (same matching, method INVITE). */
   private findCancelTarget(view: TransactionMessage): TransactionRecord<M, T> | undefined {
     const target = this.servers.get(serverTransactionKey(view, 'INVITE'));
-    return target !== undefined && target.kind === 'invite-server' && !target.terminated ? target : undefined;
+    return target !== undefined && target.kind === 'invite-server' && !target.terminated ? target.facade : undefined;
   }
 
   /**
@@ -479,9 +658,9 @@ export class TransactionLayer<M, T> {
   private onServerResponseSent(record: TransactionRecord<M, T>, response: M, status: number): void {
     if (record.kind !== 'invite-server' || status < 300 || hasMagicCookie(record.view.via.branch)) return;
     const toTag = this.codec.view(response).toTag;
-    if (toTag === record.view.toTag || record.terminated) return;
+    if (toTag === record.view.toTag || record.core.terminated) return;
     const key = serverTransactionKey({ ...record.view, toTag });
-    if (!this.servers.has(key)) this.index(this.servers, record, key);
+    if (!this.servers.has(key)) this.index(this.servers, record.core, key);
   }
 
   private sendCancel(invite: TransactionRecord<M, T>, callbacks: ClientTransactionCallbacks<M, T>): Transaction<M, T> {
@@ -489,55 +668,89 @@ export class TransactionLayer<M, T> {
   }
 
   /** Feeds one event to a transaction and runs the resulting actions. */
-  private dispatch(record: TransactionRecord<M, T>, event: TransactionEvent<M>, watched?: M): StepOutcome<M> {
-    return this.run(record, () => record.machine.step(event), watched);
+  private dispatch(core: TransactionCore<M, T>, event: TransactionEvent<Wire<M, T>>, watched?: Wire<M, T>): StepOutcome<Wire<M, T>> {
+    return this.run(core, core.machine.step(event), watched);
   }
 
   /**
-   * Runs a step and every follow-up (a send failure becomes a transport-error event), then notifies the TU.
+   * Runs a step's actions and every follow-up (a send failure becomes a transport-error event), then notifies
+   * the TU.
    */
-  private run(
-    record: TransactionRecord<M, T>,
-    first: () => readonly TransactionAction<M>[],
-    watched?: M,
-  ): StepOutcome<M> {
-    const notices: Notice<M>[] = [];
+  private run(core: TransactionCore<M, T>, first: readonly TransactionAction<Wire<M, T>>[], watched?: Wire<M, T>): StepOutcome<Wire<M, T>> {
+    let notices: Notice<Wire<M, T>>[] | undefined;
     let watchedSent = false;
-    let actions: readonly TransactionAction<M>[] | undefined = first();
+    let actions: readonly TransactionAction<Wire<M, T>>[] | undefined = first;
     while (actions !== undefined) {
       let sendFailed = false;
       for (const action of actions) {
         switch (action.kind) {
           case 'send':
-            if (record.terminated) break;
+            if (core.terminated) break;
             try {
-              this.sendMessage(action.message, record.target, record);
+              this.transmit(core, action.message);
               if (action.message === watched) watchedSent = true;
             } catch {
               sendFailed = true;
             }
             break;
           case 'start-timer':
-            this.startFsmTimer(record, action.timer, action.delayMs);
+            this.startFsmTimer(core, action.timer, action.delayMs);
             break;
           case 'stop-timer':
-            this.stopTimer(record, action.timer);
+            this.stopTimer(core, action.timer);
             break;
           case 'deliver-to-tu':
           case 'timeout':
           case 'transport-error':
-            notices.push(action);
+            (notices ??= []).push(action);
             break;
           case 'terminate':
-            this.remove(record);
-            notices.push({ kind: 'terminated' });
+            this.remove(core);
+            (notices ??= []).push(TERMINATED_NOTICE);
             break;
         }
       }
-      actions = sendFailed && !record.terminated ? record.machine.step({ kind: 'transport-error' }) : undefined;
+      actions = sendFailed && !core.terminated ? core.machine.step({ kind: 'transport-error' }) : undefined;
     }
-    this.afterStep(record);
-    return { delivered: this.notify(record, notices), watchedSent };
+    const facade = core.facade;
+    if (facade !== undefined) {
+      this.afterStep(facade);
+      if (!core.retained && RETAINED_STATES.has(core.machine.stateName)) this.retain(core, facade);
+    }
+    return { delivered: notices === undefined || facade === undefined ? [] : this.notify(facade, notices), watchedSent };
+  }
+
+  private transmit(core: TransactionCore<M, T>, message: Wire<M, T>): void {
+    if (message instanceof RetainedResponse) {
+      // Only built when both options are given (see encode).
+      this.sendEncoded!(message, core);
+      return;
+    }
+    this.sendMessage(message, core.target, core.facade!);
+  }
+
+  /**
+   * After the final response: stop the TU cap (nothing is waited for any more) and let go of what only the TU
+   * needed, keeping the core for retransmissions until its timer (§17.2.2 Timer J, §17.1.2.2 Timer K, §17.2.1).
+   * INVITE transactions keep their TU object: CANCEL matching (§9.2), RFC 6026 Accepted 2xx and ACK pass-up and
+   * the CANCEL/ACK built from the INVITE need it, and they are rare at a registrar.
+   */
+  private retain(core: TransactionCore<M, T>, facade: TransactionRecord<M, T>): void {
+    if (!core.isClient) this.stopTimer(core, 'tu-cap');
+    if (core.kind === 'invite-client') return;
+    core.retained = true;
+    if (core.kind === 'invite-server') {
+      core.machine.releaseRequest();
+      return;
+    }
+    const needed = core.isClient
+      ? facade.callbacks?.onTerminated !== undefined || facade.callbacks?.onTransportError !== undefined
+      : this.serverFacadeNeeded;
+    core.machine.releaseRequest();
+    if (!needed) core.facade = undefined;
+    // Timer J (§17.2.2) or K (§17.1.2.2) now ends the transaction from Completed whatever happens, so the
+    // lifetime cap has nothing left to guard and its timer need not be held for the whole wait.
+    if (core.hasTimer(core.isClient ? 'K' : 'J')) this.stopTimer(core, 'lifetime');
   }
 
   /** Sends or drops a deferred CANCEL once the INVITE's state allows (§9.1). */
@@ -558,8 +771,8 @@ export class TransactionLayer<M, T> {
    * Calls the TU for each notice. A TU callback that throws does not stop the others (the transaction is already
    * consistent); the first error goes to `onTuError`, or is rethrown after all notices when there is none.
    */
-  private notify(record: TransactionRecord<M, T>, notices: Notice<M>[]): M[] {
-    const delivered: M[] = [];
+  private notify(record: TransactionRecord<M, T>, notices: Notice<Wire<M, T>>[]): Wire<M, T>[] {
+    const delivered: Wire<M, T>[] = [];
     let failure: { error: unknown } | undefined;
     for (const notice of notices) {
       if (notice.kind === 'deliver-to-tu') delivered.push(notice.message);
@@ -576,11 +789,12 @@ export class TransactionLayer<M, T> {
     return delivered;
   }
 
-  private notifyOne(record: TransactionRecord<M, T>, notice: Notice<M>): void {
+  private notifyOne(record: TransactionRecord<M, T>, notice: Notice<Wire<M, T>>): void {
     switch (notice.kind) {
       case 'deliver-to-tu':
-        // Server requests and ACKs reach the TU through the return value of receiveRequest.
-        if (record.isClient) record.callbacks?.onResponse(notice.message, record);
+        // Server requests and ACKs reach the TU through the return value of receiveRequest. A client FSM passes
+        // up only responses from the transport, never a RetainedResponse.
+        if (record.isClient) record.callbacks?.onResponse(notice.message as M, record);
         break;
       case 'timeout':
         if (record.isClient) record.callbacks?.onTimeout?.(record);
@@ -597,75 +811,90 @@ export class TransactionLayer<M, T> {
     }
   }
 
-  private startFsmTimer(record: TransactionRecord<M, T>, timer: TimerName, delayMs: number): void {
-    if (record.terminated) return;
-    this.startTimer(record, timer, delayMs, () => this.dispatch(record, { kind: 'timer', timer }));
+  private startFsmTimer(core: TransactionCore<M, T>, timer: TimerName, delayMs: number): void {
+    if (core.terminated) return;
+    this.startTimer(core, timer, delayMs);
   }
 
-  private startLayerTimer(record: TransactionRecord<M, T>, timer: Exclude<LayerTimer, TimerName>, delayMs: number): void {
-    const handlers: Record<Exclude<LayerTimer, TimerName>, () => void> = {
-      'tu-cap': () => this.onTuCap(record),
-      'invite-client-cap': () => this.onInviteClientCap(record),
-      lifetime: () => this.onLifetimeCap(record),
-    };
-    this.startTimer(record, timer, delayMs, handlers[timer]);
+  private startLayerTimer(core: TransactionCore<M, T>, timer: Exclude<LayerTimer, TimerName>, delayMs: number): void {
+    this.startTimer(core, timer, delayMs);
   }
 
-  private startTimer(record: TransactionRecord<M, T>, timer: LayerTimer, delayMs: number, fire: () => void): void {
-    this.stopTimer(record, timer);
-    const handle: TimerHandle = this.clock.setTimer(delayMs, () => {
-      // A timer stopped or replaced after being scheduled must not act (defensive against real clocks).
-      if (record.terminated || record.timers.get(timer) !== handle) return;
-      record.timers.delete(timer);
-      fire();
-    });
-    record.timers.set(timer, handle);
+  private startTimer(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number): void {
+    this.stopTimer(core, timer);
+    const handle: TimerHandle = this.clock.setTimer(delayMs, () => this.fireTimer(core, timer, handle));
+    core.setTimer(timer, handle);
   }
 
-  private stopTimer(record: TransactionRecord<M, T>, timer: LayerTimer): void {
-    const handle = record.timers.get(timer);
+  /** One shared handler for every timer: the closure given to the clock holds only the core, name and handle. */
+  private fireTimer(core: TransactionCore<M, T>, timer: LayerTimer, handle: TimerHandle): void {
+    // A timer stopped or replaced after being scheduled must not act (defensive against real clocks).
+    if (core.terminated || core.timer(timer) !== handle) return;
+    core.deleteTimer(timer);
+    switch (timer) {
+      case 'tu-cap':
+        this.onTuCap(core);
+        break;
+      case 'invite-client-cap':
+        this.onInviteClientCap(core);
+        break;
+      case 'lifetime':
+        this.onLifetimeCap(core);
+        break;
+      default:
+        this.dispatch(core, { kind: 'timer', timer });
+    }
+  }
+
+  private stopTimer(core: TransactionCore<M, T>, timer: LayerTimer): void {
+    const handle = core.timer(timer);
     if (handle === undefined) return;
     this.clock.clearTimer(handle);
-    record.timers.delete(timer);
+    core.deleteTimer(timer);
   }
 
   /** The TU did not answer a server transaction in time: the layer answers for it. */
-  private onTuCap(record: TransactionRecord<M, T>): void {
-    if (!WAITING_STATES.has(record.state)) return;
+  private onTuCap(core: TransactionCore<M, T>): void {
+    const record = core.facade;
+    // Waiting states always have their TU object: it is dropped only after the final response.
+    if (record === undefined || !WAITING_STATES.has(record.state)) return;
     this.respond(record, this.createTuTimeoutResponse(record.request));
     this.serverListener.onTuTimeout?.(record);
   }
 
   /** An INVITE client transaction waited its cap without a final response. */
-  private onInviteClientCap(record: TransactionRecord<M, T>): void {
-    if (!WAITING_STATES.has(record.state)) return;
-    this.remove(record);
-    this.notify(record, [{ kind: 'timeout' }, { kind: 'terminated' }]);
+  private onInviteClientCap(core: TransactionCore<M, T>): void {
+    const record = core.facade;
+    if (record === undefined || !WAITING_STATES.has(record.state)) return;
+    this.remove(core);
+    this.notify(record, [{ kind: 'timeout' }, TERMINATED_NOTICE]);
   }
 
   /** The hard lifetime cap: end the transaction whatever its state. */
-  private onLifetimeCap(record: TransactionRecord<M, T>): void {
+  private onLifetimeCap(core: TransactionCore<M, T>): void {
     this.forced += 1;
-    const waiting = WAITING_STATES.has(record.state);
-    this.remove(record);
-    this.notify(record, waiting ? [{ kind: 'timeout' }, { kind: 'terminated' }] : [{ kind: 'terminated' }]);
+    const waiting = WAITING_STATES.has(core.machine.stateName);
+    this.remove(core);
+    const record = core.facade;
+    if (record !== undefined) this.notify(record, waiting ? [{ kind: 'timeout' }, TERMINATED_NOTICE] : [TERMINATED_NOTICE]);
   }
 
-  private remove(record: TransactionRecord<M, T>): void {
-    if (record.terminated) return;
-    record.terminated = true;
+  private remove(core: TransactionCore<M, T>): void {
+    if (core.terminated) return;
+    core.terminated = true;
     this.terminatedCount += 1;
-    if (record.isClient) this.liveClients -= 1;
+    if (core.isClient) this.liveClients -= 1;
     else this.liveServers -= 1;
-    for (const handle of record.timers.values()) this.clock.clearTimer(handle);
-    record.timers.clear();
-    const table = record.isClient ? this.clients : this.servers;
-    for (const key of record.keys) {
-      if (table.get(key) === record) table.delete(key);
+    for (const handle of core.takeTimers()) this.clock.clearTimer(handle);
+    const table = core.isClient ? this.clients : this.servers;
+    for (const key of core.keys) {
+      if (table.get(key) === core) table.delete(key);
     }
-    record.cancelCallbacks = undefined;
+    if (core.facade !== undefined) core.facade.cancelCallbacks = undefined;
   }
 }
+
+const TERMINATED_NOTICE = { kind: 'terminated' } as const;
 
 function resolveLimits(timers: DerivedTimers, limits: Partial<TransactionLimits>): TransactionLimits {
   const resolved: TransactionLimits = {
