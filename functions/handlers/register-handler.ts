@@ -17,6 +17,7 @@ import type { AorRecord } from '../core/model';
 import type { IdGenerator } from '../core/random';
 import type { BindingStore } from '../store/binding-store';
 import type { DecisionBatchResult } from '../../sip-gateway/src/decision/decision-batch';
+import { DECISION_STORE_BUDGET_MS, DYNAMODB_CALL_BOUND_MS } from './dynamodb-client';
 import {
   decideRegisterReplyWithStore,
   decideRegisterWithStore,
@@ -40,6 +41,12 @@ export interface RegisterHandlerDeps {
   ids: IdGenerator;
   logger: HandlerLogger;
   metrics: HandlerMetrics;
+  /** Store time of one invocation (default DECISION_STORE_BUDGET_MS); store calls that could outlast it answer 503. */
+  storeBudgetMs?: number;
+  /** Worst case of one store call (default DYNAMODB_CALL_BOUND_MS). */
+  storeCallBoundMs?: number;
+  /** Wall clock (default Date.now). */
+  nowMs?: () => number;
 }
 
 const DECISION_METRIC: Record<RegisterDecision['kind'], string> = {
@@ -64,6 +71,9 @@ function isStoreFailureAnswer(decision: RegisterDecision): boolean {
 export function createRegisterHandler(
   deps: RegisterHandlerDeps,
 ): (event: unknown) => Promise<DecisionBatchResult<'register'> | DecisionBatchResult<'register-reply'>> {
+  const nowMs = deps.nowMs ?? Date.now;
+  const storeBudgetMs = deps.storeBudgetMs ?? DECISION_STORE_BUDGET_MS;
+  const storeCallBoundMs = deps.storeCallBoundMs ?? DYNAMODB_CALL_BOUND_MS;
 
   function unexpected(counters: InvocationCounters, operation: string, err: unknown): void {
     counters.increment(HANDLER_METRIC.decisionErrors);
@@ -78,6 +88,8 @@ export function createRegisterHandler(
       config: deps.config,
       store: deps.store,
       ids: deps.ids,
+      // All decisions of the batch run at once and share the invocation's store time (under the gateway's deadline).
+      storeBudget: { deadlineMs: nowMs() + storeBudgetMs, callBoundMs: storeCallBoundMs, nowMs },
       reportReplyEvent: (replyEvent) => {
         counters.increment(replyEvent.kind);
         deps.logger.warn(REPLY_EVENT_MESSAGES[replyEvent.kind], { ...replyEvent });

@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { MidRegistrarConfig } from '../../../functions/core/config';
 import { ConfigError } from '../../../functions/core/errors';
-import { DYNAMODB_CLIENT_LIMITS } from '../../../functions/handlers/dynamodb-client';
+import { DECISION_STORE_BUDGET_MS } from '../../../functions/handlers/dynamodb-client';
 import { LambdaDecisionInvoker } from '../decision/lambda-decision-invoker';
 import { Gateway, SystemClock } from '../gateway';
 import { startHealthServer, type HealthServer } from '../health/health-server';
@@ -25,15 +25,16 @@ export const AWS_RUNTIME_ENV = {
 } as const;
 
 /**
- * The decision functions' worst case for one DynamoDB call (functions/handlers/dynamodb-client.ts):
- * every attempt may spend its connection and request timeouts. A decision deadline at or below it
- * would turn a store the function still answers for (503, ERR-5) into the gateway's 500.
+ * The least decision deadline: the functions' store time per invocation (functions/handlers/dynamodb-client.ts
+ * `DECISION_STORE_BUDGET_MS`, store calls that could outlast it answer 503 at once) plus the Invoke round trip
+ * and batching wait. A shorter deadline would turn a store the function still answers for (503, ERR-5) into
+ * the gateway's 500.
  */
-export const STORE_CALL_BOUND_MS = DYNAMODB_CLIENT_LIMITS.maxAttempts * (DYNAMODB_CLIENT_LIMITS.connectionTimeoutMs + DYNAMODB_CLIENT_LIMITS.requestTimeoutMs);
+export const MIN_DECISION_DEADLINE_MS = DECISION_STORE_BUDGET_MS + 500;
 
 /** The task's settings from its environment (defaults in parentheses of each field). */
 export interface AwsRuntimeSettings {
-  /** A decision's deadline (3000 ms): under the UA's Timer F (32 s), above {@link STORE_CALL_BOUND_MS}. */
+  /** A decision's deadline (3000 ms): under the UA's Timer F (32 s), at least {@link MIN_DECISION_DEADLINE_MS}. */
   decisionDeadlineMs: number;
   /** Invocations in flight per task (64); Lambda's regional concurrency is the real bound. */
   decisionConcurrency: number;
@@ -49,7 +50,7 @@ export interface AwsRuntimeSettings {
  * Reads {@link AwsRuntimeSettings} from the task environment.
  *
  * @throws ConfigError naming the variable when a value is not a positive integer or the deadline is
- *   not above {@link STORE_CALL_BOUND_MS}
+ *   below {@link MIN_DECISION_DEADLINE_MS}
  */
 export function readAwsRuntimeSettings(env: NodeJS.ProcessEnv): AwsRuntimeSettings {
   const integer = (name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number => {
@@ -59,7 +60,7 @@ export function readAwsRuntimeSettings(env: NodeJS.ProcessEnv): AwsRuntimeSettin
     if (!/^\d+$/.test(text) || value < min || value > max) throw new ConfigError(name, `must be an integer from ${min} to ${max}`);
     return value;
   };
-  const decisionDeadlineMs = integer(AWS_RUNTIME_ENV.decisionDeadlineMs, 3_000, STORE_CALL_BOUND_MS + 1, 30_000);
+  const decisionDeadlineMs = integer(AWS_RUNTIME_ENV.decisionDeadlineMs, 3_000, MIN_DECISION_DEADLINE_MS, 30_000);
   return {
     decisionDeadlineMs,
     decisionConcurrency: integer(AWS_RUNTIME_ENV.decisionConcurrency, 64, 1, 10_000),

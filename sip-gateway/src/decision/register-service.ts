@@ -17,7 +17,7 @@ import { applyUpstreamReply, type ReplyEvent, type ReplyOutcome } from '../../..
 import { nextDueAtMs } from '../../../functions/core/timed-work/next-due';
 import type { TimedWorkRecord } from '../../../functions/core/timed-work/timed-work-types';
 import type { AorIndex, BindingStore } from '../../../functions/store/binding-store';
-import { ContactIdTakenError, StoreError, VersionConflictError } from '../../../functions/store/errors';
+import { ContactIdTakenError, StoreError, StoreUnavailableError, VersionConflictError } from '../../../functions/store/errors';
 
 /** Re-decisions after a conflicting write before answering 503 (GEN-5); conflicts need a racing writer each time. */
 export const MAX_DECIDE_ATTEMPTS = 8;
@@ -35,6 +35,37 @@ export interface RegisterServiceDeps {
    * requires `upstream_contact_missing` to be).
    */
   reportReplyEvent?(event: ReplyEvent): void;
+  /** Bounds the decision's store time (the Lambda handlers: under the gateway's decision deadline). */
+  storeBudget?: StoreTimeBudget;
+}
+
+/**
+ * The time a decision may spend on store calls. A call starts only if its worst case still ends by
+ * `deadlineMs`; otherwise the decision answers 503 (ERR-5) instead of outliving the caller's deadline.
+ */
+export interface StoreTimeBudget {
+  /** When the last store call must have ended (epoch ms). */
+  readonly deadlineMs: number;
+  /** The worst case of one store call (every attempt timing out). */
+  readonly callBoundMs: number;
+  nowMs(): number;
+}
+
+/** A store call was not started: its worst case would end after the decision's {@link StoreTimeBudget}. */
+export class StoreBudgetExhaustedError extends StoreUnavailableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreBudgetExhaustedError';
+  }
+}
+
+/** @throws StoreBudgetExhaustedError when a store call could outlast the budget */
+function ensureStoreTime(budget: StoreTimeBudget | undefined): void {
+  if (budget === undefined) return;
+  const nowMs = budget.nowMs();
+  if (nowMs + budget.callBoundMs > budget.deadlineMs) {
+    throw new StoreBudgetExhaustedError(`store budget: ${budget.deadlineMs - nowMs} ms left, a call may take ${budget.callBoundMs} ms`);
+  }
 }
 
 /** The store index of a record: its next due time and a garbage-collection time past everything in it. */
@@ -61,12 +92,17 @@ export async function decideRegisterWithStore(deps: RegisterServiceDeps, request
   const aor = checked.register.aor;
   try {
     for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
+      ensureStoreTime(deps.storeBudget);
       const stored = await store.get(aor);
       const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids, checked);
       if (outcome.nextRecord === undefined) return outcome.decision;
       const index = indexOf(config, outcome.nextRecord, request.receivedAtMs);
       try {
-        for (const contactId of outcome.newContactIds) await store.claimContactId(contactId, aor, index.ttlEpochSec);
+        for (const contactId of outcome.newContactIds) {
+          ensureStoreTime(deps.storeBudget);
+          await store.claimContactId(contactId, aor, index.ttlEpochSec);
+        }
+        ensureStoreTime(deps.storeBudget);
         await store.put(outcome.nextRecord, stored?.version ?? 0, index);
         return outcome.decision;
       } catch (error) {
@@ -91,10 +127,12 @@ export async function decideRegisterReplyWithStore(deps: RegisterServiceDeps, re
   const nowMs = request.outcome.kind === 'final' ? request.outcome.receivedAtMs : request.outcome.atMs;
   try {
     for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
+      ensureStoreTime(deps.storeBudget);
       const stored = await store.get(request.context.aor);
       const outcome = applyUpstreamReply(config, request.context, request.outcome, stored?.record, nowMs, ids);
       if (outcome.nextRecord === undefined) return reported(deps, outcome);
       try {
+        ensureStoreTime(deps.storeBudget);
         await store.put(outcome.nextRecord, stored?.version ?? 0, indexOf(config, outcome.nextRecord, nowMs));
         return reported(deps, outcome);
       } catch (error) {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../../functions/core/errors';
-import { DYNAMODB_CLIENT_LIMITS } from '../../../functions/handlers/dynamodb-client';
-import { readAwsRuntimeSettings, resolveTaskPrivateAddress, STORE_CALL_BOUND_MS } from '../../../sip-gateway/src/cli/aws-runtime';
+import { DECISION_STORE_BUDGET_MS, DYNAMODB_CALL_BOUND_MS } from '../../../functions/handlers/dynamodb-client';
+import { MIN_DECISION_DEADLINE_MS, readAwsRuntimeSettings, resolveTaskPrivateAddress } from '../../../sip-gateway/src/cli/aws-runtime';
 
 describe('Function: readAwsRuntimeSettings', () => {
   it('defaults: 3 s decision deadline, 64 invocations in flight, hop port 5090, 60 s metric flushes', () => {
@@ -11,13 +11,13 @@ describe('Function: readAwsRuntimeSettings', () => {
     expect(settings).toEqual({ decisionDeadlineMs: 3000, decisionConcurrency: 64, metricsNamespace: 'MidRegistrar', metricsFlushMs: 60_000, internalHopPort: 5090 });
   });
 
-  it('ERR-5: the default deadline leaves the functions time for a DynamoDB call with both attempts timing out (they answer 503, not the gateway 500)', () => {
+  it('ERR-5: the default deadline exceeds the functions\' store time per invocation by the Invoke margin, and that store time fits a DynamoDB call with every attempt timing out (they answer 503, not the gateway 500)', () => {
     // Act
     const { decisionDeadlineMs } = readAwsRuntimeSettings({});
 
     // Assess
-    expect(decisionDeadlineMs).toBeGreaterThan(DYNAMODB_CLIENT_LIMITS.maxAttempts * DYNAMODB_CLIENT_LIMITS.requestTimeoutMs);
-    expect(decisionDeadlineMs).toBeGreaterThan(STORE_CALL_BOUND_MS);
+    expect(decisionDeadlineMs).toBeGreaterThanOrEqual(DECISION_STORE_BUDGET_MS + 500);
+    expect(DECISION_STORE_BUDGET_MS).toBeGreaterThanOrEqual(DYNAMODB_CALL_BOUND_MS);
   });
 
   it('reads the task environment the stack sets', () => {
@@ -35,7 +35,7 @@ describe('Function: readAwsRuntimeSettings', () => {
   });
 
   it.each([
-    ['DECISION_DEADLINE_MS', String(STORE_CALL_BOUND_MS)],
+    ['DECISION_DEADLINE_MS', String(MIN_DECISION_DEADLINE_MS - 1)],
     ['DECISION_DEADLINE_MS', 'soon'],
     ['DECISION_CONCURRENCY', '0'],
     ['INTERNAL_HOP_PORT', '70000'],

@@ -141,5 +141,59 @@ describe('Function: decideRegisterWithStore', () => {
       jest.restoreAllMocks();
     });
   });
+
+  describe('store time budget', () => {
+    it('ERR-5: a store call that could outlast the decision\'s budget is not started; the REGISTER is answered 503 before the deadline', async () => {
+      // Prepare
+      let nowMs = 0;
+      const get = store.get.bind(store);
+      jest.spyOn(store, 'get').mockImplementation(async (aor) => {
+        nowMs += 1_500; // a slow read that still succeeds
+        return get(aor);
+      });
+      const put = jest.spyOn(store, 'put');
+      const storeBudget = { deadlineMs: 2_000, callBoundMs: 1_800, nowMs: () => nowMs };
+
+      // Act
+      const decision = await decideRegisterWithStore({ config, store, ids, storeBudget }, register('c1'));
+
+      // Assess
+      expect(decision).toMatchObject({ kind: 'reject', response: { status: 503, headers: expect.arrayContaining([['Retry-After', '30']]) } });
+      expect(put).not.toHaveBeenCalled();
+      expect(nowMs).toBeLessThanOrEqual(storeBudget.deadlineMs);
+      jest.restoreAllMocks();
+    });
+
+    it('RPL-10: a reply whose commit could outlast the budget answers 503 without reading the store', async () => {
+      // Prepare
+      const forward = await decideRegisterWithStore({ config, store, ids }, register('c1'));
+      if (forward.kind !== 'forward') throw new Error(`expected forward, got ${forward.kind}`);
+      const get = jest.spyOn(store, 'get');
+      const storeBudget = { deadlineMs: 1_000, callBoundMs: 1_800, nowMs: () => 0 };
+
+      // Act
+      const decision = await decideRegisterReplyWithStore(
+        { config, store, ids, storeBudget },
+        { version: CONTRACT_VERSION, context: forward.context, outcome: { kind: 'final', status: 200, contacts: [], receivedAtMs: 1_000_100, sentAtMs: 1_000_050 } },
+      );
+
+      // Assess
+      expect(decision).toMatchObject({ kind: 'respond', response: { status: 503 } });
+      expect(get).not.toHaveBeenCalled();
+      jest.restoreAllMocks();
+    });
+
+    it('GEN-7: within the budget the decision is taken and committed as without one', async () => {
+      // Prepare
+      const storeBudget = { deadlineMs: 2_000, callBoundMs: 1_800, nowMs: () => 0 };
+
+      // Act
+      const decision = await decideRegisterWithStore({ config, store, ids, storeBudget }, register('c1'));
+
+      // Assess
+      expect(decision.kind).toBe('forward');
+      expect((await store.get('alice@example.com'))?.record.pendingRelays).toHaveLength(1);
+    });
+  });
 });
 

@@ -171,6 +171,29 @@ describe('Function: createRegisterHandler', () => {
     expect(metrics.added[CORE_METRICS.upstreamContactMissing]).toBe(1);
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('RPL-5'), expect.objectContaining({ kind: CORE_METRICS.upstreamContactMissing, aor: AOR }));
   });
+
+  it('ERR-5: store calls that could outlast the invocation\'s store time are not started; the REGISTER gets the function\'s own 503, counted as a store error', async () => {
+    // Prepare
+    const metrics = fakeMetrics();
+    const handler = createRegisterHandler({
+      config: makeConfig(),
+      store,
+      ids: createIdGenerator(seededRandomBytes(3)),
+      logger,
+      metrics,
+      storeBudgetMs: 1_000,
+      storeCallBoundMs: 1_800,
+      nowMs: () => 0,
+    });
+
+    // Act
+    const result = await handler({ version: CONTRACT_VERSION, operation: 'register', requests: [registerRequest()] });
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({ kind: 'reject', response: { status: 503 } });
+    expect(metrics.added.store_errors).toBe(1);
+    expect(metrics.added.store_reads).toBeUndefined();
+  });
 });
 
 
