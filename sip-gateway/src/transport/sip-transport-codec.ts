@@ -77,8 +77,19 @@ export function createSipTransportCodec(): TransportCodec<SipMessage> {
     },
     serialize: (message) => message.serialize(),
     isRequest: (message) => message.isRequest,
-    topVia: (message) => message.headerValues('Via')[0],
+    topVia(message) {
+      // The usual request has one Via value in its first Via field: take it without splitting every Via.
+      const first = message.fieldValues('Via')[0];
+      return first === undefined || first.includes(',') ? message.headerValues('Via')[0] : first;
+    },
     setTopVia(message, value) {
+      const fields = message.fieldValues('Via');
+      if (fields[0] !== undefined && !fields[0].includes(',')) {
+        // Replace only the first field; the others keep their values as written (one field may hold several).
+        fields[0] = value;
+        message.setHeader('Via', fields);
+        return;
+      }
       const vias = message.headerValues('Via');
       vias[0] = value;
       message.setHeader('Via', vias);

@@ -101,7 +101,8 @@ export const DEFAULT_UDP_SEND_BUFFER_BYTES = 1024 * 1024;
 /** A response serialized once with the flow it goes out on (RFC 3261 §18.2.2), ready for {@link TransportLayer.send}. */
 export interface EncodedResponse {
   readonly bytes: Buffer;
-  readonly flow: Flow;
+  /** The flow the response goes out on. */
+  readonly target: Flow;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -112,6 +113,12 @@ function isOnlyWhitespace(datagram: Buffer): boolean {
     if (byte !== 13 && byte !== 10 && byte !== 32 && byte !== 9) return false;
   }
   return true;
+}
+
+/** Raw bytes as a Buffer (sharing memory), or undefined for a message. */
+function toBuffer(data: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(data)) return data;
+  return data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : undefined;
 }
 
 /**
@@ -203,8 +210,8 @@ export class TransportLayer<M> {
    *
    * @throws TransportSendError when no socket can carry it.
    */
-  async send(data: Buffer | M, target: Flow | Destination): Promise<Flow> {
-    const bytes = Buffer.isBuffer(data) ? data : this.options.codec.serialize(data);
+  async send(data: Uint8Array | M, target: Flow | Destination): Promise<Flow> {
+    const bytes = toBuffer(data) ?? this.options.codec.serialize(data as M);
     try {
       const flow = 'remoteAddress' in target ? await this.sendOnFlow(bytes, target) : await this.sendToDestination(bytes, target);
       this.options.metrics?.increment(TRANSPORT_METRICS.sent);
@@ -222,7 +229,7 @@ export class TransportLayer<M> {
    */
   async sendResponse(response: M, requestFlow: Flow): Promise<Flow> {
     const encoded = this.encodeResponse(response, requestFlow);
-    return this.send(encoded.bytes, encoded.flow);
+    return this.send(encoded.bytes, encoded.target);
   }
 
   /**
@@ -238,14 +245,14 @@ export class TransportLayer<M> {
     const route = chooseResponseRoute(topVia, requestFlow);
     const bytes = this.options.codec.serialize(response);
     if (isReliable(requestFlow.transport) && route.connectionId !== undefined && this.tcpOwning(route.connectionId)) {
-      return { bytes, flow: { ...requestFlow, connectionId: route.connectionId } };
+      return { bytes, target: { ...requestFlow, connectionId: route.connectionId } };
     }
     const { address, port } = route.destination;
     if (requestFlow.transport === 'udp' && address === requestFlow.remoteAddress && port === requestFlow.remotePort) {
       // RFC 3581 §4: the usual case, the response goes back to the request's source: reuse the flow object.
-      return { bytes, flow: requestFlow };
+      return { bytes, target: requestFlow };
     }
-    return { bytes, flow: { ...requestFlow, remoteAddress: address, remotePort: port, connectionId: undefined } };
+    return { bytes, target: { ...requestFlow, remoteAddress: address, remotePort: port, connectionId: undefined } };
   }
 
   /**

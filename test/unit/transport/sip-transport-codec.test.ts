@@ -77,6 +77,29 @@ describe('Function: createSipTransportCodec', () => {
     expect(codec.topVia(message)).toBe('SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-1;rport=4000;received=198.51.100.1');
   });
 
+  it('PTH-1: stamps a top Via in its own field and keeps lower Via fields, one holding several values, as written', () => {
+    // Prepare
+    const codec = createSipTransportCodec();
+    const separate = register.replace(
+      'Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-1;rport, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-0',
+      'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-2;rport\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-1, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-0',
+    );
+    const message = codec.parseDatagram(Buffer.from(separate), DEFAULT_SIP_LIMITS);
+
+    // Act
+    const before = codec.topVia(message);
+    codec.setTopVia(message, 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-2;rport=4000;received=198.51.100.1');
+
+    // Assess
+    expect(before).toBe('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-2;rport');
+    expect(message.headerValues('Via')).toEqual([
+      'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-2;rport=4000;received=198.51.100.1',
+      'SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-1',
+      'SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-0',
+    ]);
+    expect(message.toString()).toContain('\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-1, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-0\r\n');
+  });
+
   it('frames a TCP stream into messages and keep-alive pings, and reports a bad message without closing', () => {
     // Prepare
     const framer = createSipTransportCodec().createStreamFramer(DEFAULT_SIP_LIMITS);

@@ -141,6 +141,26 @@ describe('Class: TransportLayer (UDP)', () => {
     expect(peer.received).toEqual([]);
   });
 
+  it('PTH-1: an encoded response is routed once and its bytes re-sent unchanged, as a transaction retransmits it', async () => {
+    // Prepare
+    await start();
+    await peer.send(options('127.0.0.1', await deadPort()), port);
+    await waitForInbox(1);
+    const { message, flow } = inbox[0]!;
+    const response = createResponse(message, 200, 'OK', { toTag: 't1' });
+
+    // Act
+    const encoded = transport.encodeResponse(response, flow);
+    await transport.send(encoded.bytes, encoded.target);
+    await transport.send(new Uint8Array(encoded.bytes), encoded.target);
+
+    // Assess
+    expect(encoded.target).toMatchObject({ transport: 'udp', remoteAddress: '127.0.0.1', remotePort: peer.port, localPort: port });
+    expect(encoded.bytes.toString('utf8')).toBe(response.serialize().toString('utf8'));
+    expect(await peer.next()).toBe(encoded.bytes.toString('utf8'));
+    expect(await peer.next()).toBe(encoded.bytes.toString('utf8'));
+  });
+
   it('FWD-9: a request to a destination leaves from the listening socket', async () => {
     // Prepare
     await start();
