@@ -141,6 +141,15 @@ export class Gateway {
           transactions.reportTransportError(transaction);
         });
       },
+      // Final responses are routed and serialized once; a completed transaction keeps only these bytes for its
+      // retransmissions until Timer J / H / I (docs/benchmarks.md: the retained transactions drove GC).
+      encodeResponse: (response, target) => transport.encodeResponse(response, target as Flow),
+      sendEncoded: (encoded, transaction) => {
+        transport.send(encoded.bytes, encoded.target).catch((error: unknown) => {
+          logger.warn({ err: error, target: encoded.target }, 'send failed');
+          transactions.reportTransportError(transaction);
+        });
+      },
       // ERR-1: the layer's own 408, when a TU never answers, is a locally generated error like any other.
       createTuTimeoutResponse: (request) =>
         createResponse(request, 408, 'Request Timeout', { toTag: newToTag(), headers: [['P-Registrar-Error', 'Request Timeout']] }),
@@ -351,8 +360,18 @@ export class Gateway {
     this.router.handleHopRequest(result.transaction);
   }
 
+  /** The flow as the decision contract records it; built field by field (one per request: spread was slower). */
   private toContractFlow(flow: Flow): ContractFlow {
-    return { ...flow, gatewayId: this.options.gatewayId };
+    const contractFlow: ContractFlow = {
+      transport: flow.transport,
+      remoteAddress: flow.remoteAddress,
+      remotePort: flow.remotePort,
+      localAddress: flow.localAddress,
+      localPort: flow.localPort,
+      gatewayId: this.options.gatewayId,
+    };
+    if (flow.connectionId !== undefined) contractFlow.connectionId = flow.connectionId;
+    return contractFlow;
   }
 }
 
