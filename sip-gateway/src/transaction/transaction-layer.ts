@@ -135,7 +135,16 @@ export interface TransactionLayerOptions<M, T> {
    * Without it the error is rethrown to the caller of the layer (or out of the clock's timer callback).
    */
   readonly onTuError?: (error: unknown, transaction: Transaction<M, T>) => void;
+  /**
+   * When positive, timers of at least {@link MIN_BUCKETED_DELAY_MS} (J, K, H, I, L, B, F, D, M and the layer's
+   * caps) are rounded up to the next multiple of this many ms and share one clock timer per slot, instead of one
+   * clock timer each; they fire up to this much late. Retransmission timers (A, E, G) stay exact. Default 0 (off).
+   */
+  readonly timerBucketMs?: number;
 }
+
+/** Timers this long or longer may be bucketed (see `timerBucketMs`); T1-based retransmission timers are shorter. */
+export const MIN_BUCKETED_DELAY_MS = 1000;
 
 /** Outcome of {@link TransactionLayer.receiveRequest}. */
 export type ReceiveRequestResult<M, T> =
@@ -224,6 +233,14 @@ type Wire<M, T> = M | RetainedResponse<T>;
  * layer drops `facade`, so the request, the TU's callbacks and the response objects become garbage while the
  * transaction waits out Timer J/K (RFC 3261 §17.2.2, §17.1.2.2) holding only this.
  */
+/** A timer in a shared slot (see `timerBucketMs`); stopping it just forgets its core. */
+class BucketedTimer<M, T> {
+  constructor(
+    public core: TransactionCore<M, T> | undefined,
+    readonly timer: LayerTimer,
+  ) {}
+}
+
 class TransactionCore<M, T> implements TransactionRef {
   readonly keys: string[] = [];
   /** Running timers as name, handle, name, handle…: a transaction has at most four, and a Map costs ~300 bytes. */
@@ -380,6 +397,9 @@ export class TransactionLayer<M, T> {
   /** True when a server transaction's TU object must outlive its final response (a listener wants it later). */
   private readonly serverFacadeNeeded: boolean;
   private readonly onTuError: ((error: unknown, transaction: Transaction<M, T>) => void) | undefined;
+  private readonly timerBucketMs: number;
+  /** Bucketed timers by the due time of their slot. */
+  private readonly buckets = new Map<number, BucketedTimer<M, T>[]>();
   private readonly clients = new Map<string, TransactionCore<M, T>>();
   private readonly servers = new Map<string, TransactionCore<M, T>>();
   private nextId = 1;
@@ -408,6 +428,10 @@ export class TransactionLayer<M, T> {
     this.serverFacadeNeeded =
       listener.onTimeout !== undefined || listener.onTransportError !== undefined || listener.onTerminated !== undefined;
     this.onTuError = options.onTuError;
+    this.timerBucketMs = options.timerBucketMs ?? 0;
+    if (!Number.isFinite(this.timerBucketMs) || this.timerBucketMs < 0) {
+      throw new InvalidTimerSettingsError(`timerBucketMs must be a non-negative number of milliseconds, got ${this.timerBucketMs}`);
+    }
   }
 
   /** The hard lifetime cap of a transaction of `kind`, in ms from its creation. */
@@ -822,8 +846,50 @@ export class TransactionLayer<M, T> {
 
   private startTimer(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number): void {
     this.stopTimer(core, timer);
+    if (this.timerBucketMs > 0 && delayMs >= MIN_BUCKETED_DELAY_MS) {
+      core.setTimer(timer, this.addToBucket(core, timer, delayMs));
+      return;
+    }
     const handle: TimerHandle = this.clock.setTimer(delayMs, () => this.fireTimer(core, timer, handle));
     core.setTimer(timer, handle);
+  }
+
+  private addToBucket(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number): BucketedTimer<M, T> {
+    const nowMs = this.clock.nowMs();
+    const dueMs = Math.ceil((nowMs + delayMs) / this.timerBucketMs) * this.timerBucketMs;
+    let bucket = this.buckets.get(dueMs);
+    if (bucket === undefined) {
+      bucket = [];
+      this.buckets.set(dueMs, bucket);
+      this.clock.setTimer(dueMs - nowMs, () => this.fireBucket(dueMs));
+    }
+    const entry = new BucketedTimer(core, timer);
+    bucket.push(entry);
+    return entry;
+  }
+
+  /** Fires every live timer of a slot; one that throws does not stop the others (the first error is rethrown). */
+  private fireBucket(dueMs: number): void {
+    const bucket = this.buckets.get(dueMs);
+    this.buckets.delete(dueMs);
+    if (bucket === undefined) return;
+    let failure: { error: unknown } | undefined;
+    for (const entry of bucket) {
+      const core = entry.core;
+      if (core === undefined) continue;
+      entry.core = undefined;
+      try {
+        this.fireTimer(core, entry.timer, entry);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+  }
+
+  private clearClockTimer(handle: TimerHandle): void {
+    if (handle instanceof BucketedTimer) handle.core = undefined;
+    else this.clock.clearTimer(handle);
   }
 
   /** One shared handler for every timer: the closure given to the clock holds only the core, name and handle. */
@@ -849,7 +915,7 @@ export class TransactionLayer<M, T> {
   private stopTimer(core: TransactionCore<M, T>, timer: LayerTimer): void {
     const handle = core.timer(timer);
     if (handle === undefined) return;
-    this.clock.clearTimer(handle);
+    this.clearClockTimer(handle);
     core.deleteTimer(timer);
   }
 
@@ -885,7 +951,7 @@ export class TransactionLayer<M, T> {
     this.terminatedCount += 1;
     if (core.isClient) this.liveClients -= 1;
     else this.liveServers -= 1;
-    for (const handle of core.takeTimers()) this.clock.clearTimer(handle);
+    for (const handle of core.takeTimers()) this.clearClockTimer(handle);
     const table = core.isClient ? this.clients : this.servers;
     for (const key of core.keys) {
       if (table.get(key) === core) table.delete(key);

@@ -1,4 +1,4 @@
-import { TransactionError } from '../../../sip-gateway/src/transaction/errors';
+import { InvalidTimerSettingsError, TransactionError } from '../../../sip-gateway/src/transaction/errors';
 import type { EncodedResponse, Transaction, TransactionRef } from '../../../sip-gateway/src/transaction/transaction-layer';
 import {
   buildRequest,
@@ -230,6 +230,64 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       // Assess
       expect(again).toEqual({ kind: 'matched', transaction: tx });
       expect(events).toEqual(['response:200', 'terminated']);
+    });
+  });
+  describe('Option: timerBucketMs', () => {
+    it('§17.2.2: Timer J of transactions completed within one slot fires at the slot end, never early, on one shared clock timer', () => {
+      // Prepare
+      const h = createLayerHarness({ serverListener: {}, timerBucketMs: 100 });
+      const transactions: Tx[] = [];
+      // The harness clock starts at 1,000,000 ms: the transactions complete at 1,000,001 … 1,000,082 ms.
+      h.clock.advance(1);
+      const slotEndMs = 1_032_100;
+
+      // Act
+      for (let index = 0; index < 10; index += 1) {
+        const register = buildRequest();
+        const tx = newTransaction(h.layer.receiveRequest(register, 'flow', false));
+        h.layer.respond(tx, buildResponse(register, 200));
+        transactions.push(tx);
+        h.clock.advance(9);
+      }
+      const clockTimers = h.clock.pendingTimerCount();
+      h.clock.advance(slotEndMs - 1 - h.clock.nowMs());
+      const liveBeforeSlot = h.layer.stats().serverTransactions;
+      h.clock.advance(1);
+
+      // Assess
+      // Timer J (32 s) and the stopped TU cap share the slot ending at +32,100 ms; the stopped lifetime caps another.
+      expect(clockTimers).toBe(2);
+      expect(liveBeforeSlot).toBe(10);
+      expect(h.layer.stats()).toMatchObject({ serverTransactions: 0, forcedTerminations: 0 });
+      expect(transactions.every((tx) => tx.state === 'Terminated')).toBe(true);
+    });
+
+    it('§17.2.1: keeps retransmission timers exact (Timer G re-sends at T1)', () => {
+      // Prepare
+      const h = createLayerHarness({ timerBucketMs: 100 });
+      h.clock.advance(30);
+      const invite = buildRequest({ method: 'INVITE' });
+      const tx = newTransaction(h.layer.receiveRequest(invite, 'flow', false));
+      h.layer.respond(tx, buildResponse(invite, 486));
+      h.transport.clear();
+
+      // Act
+      h.clock.advance(499);
+      const beforeG = h.transport.sent.length;
+      h.clock.advance(1);
+
+      // Assess
+      expect(beforeG).toBe(0);
+      expect(h.transport.sent.map((record) => record.message.status)).toEqual([486]);
+    });
+
+    it('rejects a negative slot size', () => {
+      // Prepare
+      const create = (): unknown => createLayerHarness({ timerBucketMs: -1 });
+
+      // Act
+      // Assess
+      expect(create).toThrow(InvalidTimerSettingsError);
     });
   });
 });
