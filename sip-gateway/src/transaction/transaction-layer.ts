@@ -16,6 +16,11 @@
  *
  * TU notifications (responses, timeouts, transport errors) are made after the actions of the step that caused
  * them have all run, so the TU may call back into the layer from its callbacks.
+ *
+ * Memory: once a transaction has its final response it only absorbs retransmissions until Timer J/K/H/I/L, so
+ * the layer then keeps only its keys, FSM state, one timer, the target and (with `encodeResponse`) the response
+ * bytes. A non-INVITE transaction's TU object (request, callbacks) is released too unless a server listener or a
+ * client callback may still be called with it; results then carry no `transaction`.
  */
 import type { Clock, TimerHandle } from './clock';
 import { InvalidTimerSettingsError, InvalidTransactionRequestError, TransactionError } from './errors';
