@@ -41,8 +41,15 @@ export interface InProcessDecisionInvokerOptions {
  * const invoker = new InProcessDecisionInvoker({ services, retryAfterMs: config.retryAfterMs });
  */
 export class InProcessDecisionInvoker implements DecisionInvoker {
-  private readonly outstanding = new Set<Promise<unknown>>();
+  /** Calls not yet resolved, and the {@link drain} calls waiting for none to be left. */
+  private outstanding = 0;
+  private idleWaiters: Array<() => void> = [];
   private readonly newToTag: () => string;
+  /** Shared by every call: the decision passes through as is (no copy: the services build fresh objects). */
+  private readonly settled = <R>(decision: R): R => {
+    this.release();
+    return decision;
+  };
 
   constructor(private readonly options: InProcessDecisionInvokerOptions) {
     const randomBytes = createPooledRandomBytes();
@@ -62,7 +69,7 @@ export class InProcessDecisionInvoker implements DecisionInvoker {
   }
 
   async drain(): Promise<void> {
-    while (this.outstanding.size > 0) await Promise.all([...this.outstanding]);
+    while (this.outstanding > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   private call<O extends DecisionOperation>(
@@ -70,17 +77,26 @@ export class InProcessDecisionInvoker implements DecisionInvoker {
     request: DecisionRequests[O],
     run: (request: DecisionRequests[O]) => Promise<DecisionResults[O]>,
   ): Promise<DecisionResults[O]> {
-    const promise = (async (): Promise<DecisionResults[O]> => {
-      try {
-        return await run(request);
-      } catch (error) {
-        this.options.logger?.error({ err: error, operation }, 'decision failed');
-        this.options.metrics?.increment('decision_failed_error');
-        return buildFailureDecision(operation, this.options.retryAfterMs, this.newToTag());
-      }
-    })();
-    this.outstanding.add(promise);
-    void promise.then(() => this.outstanding.delete(promise));
-    return promise;
+    this.outstanding += 1;
+    let decided: Promise<DecisionResults[O]>;
+    try {
+      decided = run(request);
+    } catch (error) {
+      decided = Promise.reject(error);
+    }
+    return decided.then(this.settled, (error: unknown) => {
+      this.release();
+      this.options.logger?.error({ err: error, operation }, 'decision failed');
+      this.options.metrics?.increment('decision_failed_error');
+      return buildFailureDecision(operation, this.options.retryAfterMs, this.newToTag());
+    });
+  }
+
+  private release(): void {
+    this.outstanding -= 1;
+    if (this.outstanding > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 }

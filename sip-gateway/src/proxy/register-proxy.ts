@@ -117,37 +117,34 @@ export class RegisterProxy<M, T> {
    */
   async handle(transaction: Transaction<M, T>, flow: ContractFlow, receivedAtMs: number): Promise<void> {
     this.inFlight += 1;
+    // One async frame per REGISTER (the absorb path is the hot path of the gateway).
     try {
-      await this.run(transaction, flow, receivedAtMs);
+      const essentials = this.options.messages.toRegisterRequest(transaction.request, flow, receivedAtMs);
+      if ('error' in essentials) {
+        this.respondLocal(transaction, essentials.error);
+        return;
+      }
+      this.options.metrics?.increment('register_decisions');
+      const decision = await this.options.invoker.decideRegister(essentials);
+      switch (decision.kind) {
+        case 'absorb':
+          this.options.metrics?.increment('register_absorbed');
+          this.respondLocal(transaction, decision.response);
+          return;
+        case 'reject':
+          this.respondLocal(transaction, decision.response);
+          return;
+        case 'forward':
+          this.options.metrics?.increment('register_relayed');
+          await this.relay(transaction, decision.relay, decision.context);
+          return;
+      }
     } catch (error) {
       // ERR-3: an unexpected failure gives 500 when an answer is possible; it never stops the process.
       this.options.logger?.error({ err: error }, 'REGISTER flow failed');
       this.respondLocal(transaction, registrarErrorResponse(REGISTRAR_ERRORS.internalError, this.options.retryAfterMs, this.options.newToTag()));
     } finally {
       this.inFlight -= 1;
-    }
-  }
-
-  private async run(transaction: Transaction<M, T>, flow: ContractFlow, receivedAtMs: number): Promise<void> {
-    const essentials = this.options.messages.toRegisterRequest(transaction.request, flow, receivedAtMs);
-    if ('error' in essentials) {
-      this.respondLocal(transaction, essentials.error);
-      return;
-    }
-    this.options.metrics?.increment('register_decisions');
-    const decision = await this.options.invoker.decideRegister(essentials);
-    switch (decision.kind) {
-      case 'absorb':
-        this.options.metrics?.increment('register_absorbed');
-        this.respondLocal(transaction, decision.response);
-        return;
-      case 'reject':
-        this.respondLocal(transaction, decision.response);
-        return;
-      case 'forward':
-        this.options.metrics?.increment('register_relayed');
-        await this.relay(transaction, decision.relay, decision.context);
-        return;
     }
   }
 

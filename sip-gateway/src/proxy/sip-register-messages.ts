@@ -1,7 +1,14 @@
 /**
  * The {@link RegisterMessages} port implemented with the gateway's SIP codec.
  */
-import { CONTRACT_VERSION, type Flow as ContractFlow, type LocalResponse, type RelayInstructions, type UpstreamOutcome } from '../../../functions/core/contract';
+import {
+  CONTRACT_VERSION,
+  type Flow as ContractFlow,
+  type LocalResponse,
+  type RegisterRequest,
+  type RelayInstructions,
+  type UpstreamOutcome,
+} from '../../../functions/core/contract';
 import { badHeaderError, missingHeaderError, registrarErrorResponse, REGISTRAR_ERRORS } from '../../../functions/core/errors';
 import { SipParseError } from '../sip/errors';
 import { createResponse, type SipMessage } from '../sip/message';
@@ -19,26 +26,28 @@ export function createSipRegisterMessages(retryAfterMs: number, newToTag: () => 
     toRegisterRequest(request, flow: ContractFlow, receivedAtMs) {
       try {
         // REG-1 step 2: the transport already validated Via, From, To, Call-ID, CSeq and Max-Forwards.
-        const userAgent = request.header('User-Agent');
-        const expires = request.header('Expires');
-        const maxForwards = request.maxForwards();
-        return {
+        const registerRequest: RegisterRequest = {
           version: CONTRACT_VERSION,
           requestUri: request.requestUri,
           from: request.header('From') ?? '',
           to: request.header('To') ?? '',
           contacts: request.headerValues('Contact'),
-          ...(expires === undefined ? {} : { expires }),
           callId: request.callId(),
           cseq: request.cseq().seq,
           path: request.headerValues('Path'),
           supported: request.headerValues('Supported').map((tag) => tag.toLowerCase()),
           hasAuthorization: request.hasAuthorization(),
-          ...(maxForwards === undefined ? {} : { maxForwards }),
-          ...(userAgent === undefined ? {} : { userAgent }),
           flow,
           receivedAtMs,
         };
+        // Optional fields set only when present (no temporary objects to spread, once per REGISTER).
+        const expires = request.header('Expires');
+        if (expires !== undefined) registerRequest.expires = expires;
+        const maxForwards = request.maxForwards();
+        if (maxForwards !== undefined) registerRequest.maxForwards = maxForwards;
+        const userAgent = request.header('User-Agent');
+        if (userAgent !== undefined) registerRequest.userAgent = userAgent;
+        return registerRequest;
       } catch (error) {
         if (!(error instanceof SipParseError)) throw error;
         const row =
