@@ -7,7 +7,7 @@
  * by {@link DYNAMODB_CALL_BOUND_MS}; a decision makes several in a row (read, contact-id claims, write,
  * again after a conflict), so the handlers also give each invocation {@link DECISION_STORE_BUDGET_MS}:
  * a store call starts only while its worst case still ends within the budget, else the decision answers
- * 503 at once (`StoreTimeBudget` in `sip-gateway/src/decision/register-service.ts`).
+ * 503 at once (`sip-gateway/src/decision/store-time-budget.ts`).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 

@@ -12,6 +12,7 @@ import type { BindingStore } from '../store/binding-store';
 import { StoreError } from '../store/errors';
 import { decideLookup } from '../../sip-gateway/src/decision/lookup-service';
 import type { DecisionBatchResult } from '../../sip-gateway/src/decision/decision-batch';
+import { DECISION_STORE_BUDGET_MS, DYNAMODB_CALL_BOUND_MS } from './dynamodb-client';
 import {
   HANDLER_METRIC,
   InvocationCounters,
@@ -29,6 +30,12 @@ export interface LookupHandlerDeps {
   store: BindingStore<AorRecord>;
   logger: HandlerLogger;
   metrics: HandlerMetrics;
+  /** Store time of one invocation (default DECISION_STORE_BUDGET_MS); reads that could outlast it answer 500 + Retry-After at once. */
+  storeBudgetMs?: number;
+  /** Worst case of one store call (default DYNAMODB_CALL_BOUND_MS). */
+  storeCallBoundMs?: number;
+  /** Wall clock (default Date.now). */
+  nowMs?: () => number;
 }
 
 /** The metric a lookup decision counts as. */
@@ -53,15 +60,20 @@ function outcomeMetric(decision: LookupDecision): string {
  * ```
  */
 export function createLookupHandler(deps: LookupHandlerDeps): (event: unknown) => Promise<DecisionBatchResult<'lookup'>> {
+  const nowMs = deps.nowMs ?? Date.now;
+  const storeBudgetMs = deps.storeBudgetMs ?? DECISION_STORE_BUDGET_MS;
+  const storeCallBoundMs = deps.storeCallBoundMs ?? DYNAMODB_CALL_BOUND_MS;
   return async (event) => {
     const batch = readBatchEvent(event, ['lookup'] as const);
     const counters = new InvocationCounters();
+    // The batch's lookups run at once and share the invocation's store time (under the gateway's deadline).
+    const storeBudget = { deadlineMs: nowMs() + storeBudgetMs, callBoundMs: storeCallBoundMs, nowMs };
     deps.store.resetStats();
     try {
       return await decideEach(
         batch,
         async (request: LookupRequest) => {
-          const decision = await decideLookup(deps.config, deps.store, request, newToTag());
+          const decision = await decideLookup(deps.config, deps.store, request, newToTag(), storeBudget);
           counters.increment(outcomeMetric(decision));
           return decision;
         },

@@ -17,7 +17,8 @@ import { applyUpstreamReply, type ReplyEvent, type ReplyOutcome } from '../../..
 import { nextDueAtMs } from '../../../functions/core/timed-work/next-due';
 import type { TimedWorkRecord } from '../../../functions/core/timed-work/timed-work-types';
 import type { AorIndex, BindingStore } from '../../../functions/store/binding-store';
-import { ContactIdTakenError, StoreError, StoreUnavailableError, VersionConflictError } from '../../../functions/store/errors';
+import { ContactIdTakenError, StoreError, VersionConflictError } from '../../../functions/store/errors';
+import { ensureStoreTime, type StoreTimeBudget } from './store-time-budget';
 
 /** Re-decisions after a conflicting write before answering 503 (GEN-5); conflicts need a racing writer each time. */
 export const MAX_DECIDE_ATTEMPTS = 8;
@@ -37,35 +38,6 @@ export interface RegisterServiceDeps {
   reportReplyEvent?(event: ReplyEvent): void;
   /** Bounds the decision's store time (the Lambda handlers: under the gateway's decision deadline). */
   storeBudget?: StoreTimeBudget;
-}
-
-/**
- * The time a decision may spend on store calls. A call starts only if its worst case still ends by
- * `deadlineMs`; otherwise the decision answers 503 (ERR-5) instead of outliving the caller's deadline.
- */
-export interface StoreTimeBudget {
-  /** When the last store call must have ended (epoch ms). */
-  readonly deadlineMs: number;
-  /** The worst case of one store call (every attempt timing out). */
-  readonly callBoundMs: number;
-  nowMs(): number;
-}
-
-/** A store call was not started: its worst case would end after the decision's {@link StoreTimeBudget}. */
-export class StoreBudgetExhaustedError extends StoreUnavailableError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreBudgetExhaustedError';
-  }
-}
-
-/** @throws StoreBudgetExhaustedError when a store call could outlast the budget */
-function ensureStoreTime(budget: StoreTimeBudget | undefined): void {
-  if (budget === undefined) return;
-  const nowMs = budget.nowMs();
-  if (nowMs + budget.callBoundMs > budget.deadlineMs) {
-    throw new StoreBudgetExhaustedError(`store budget: ${budget.deadlineMs - nowMs} ms left, a call may take ${budget.callBoundMs} ms`);
-  }
 }
 
 /** The store index of a record: its next due time and a garbage-collection time past everything in it. */

@@ -95,6 +95,21 @@ describe('Function: createLookupHandler', () => {
     expect(logger.error).toHaveBeenCalledTimes(1);
   });
 
+  it('ERR-5: a store read that could outlast the invocation\'s store time is not started; the lookup gets 503 with Retry-After at once', async () => {
+    // Prepare
+    const metrics = fakeMetrics();
+    const handler = createLookupHandler({ config: makeConfig({ retryAfter: 45 }), store, logger, metrics, storeBudgetMs: 1_000, storeCallBoundMs: 1_800, nowMs: () => 0 });
+    const find = jest.spyOn(store, 'findAorByContactId');
+
+    // Act
+    const result = await handler({ version: CONTRACT_VERSION, operation: 'lookup', requests: [lookupRequest('sip:alice@203.0.113.10:5060;ctid=11')] });
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({ kind: 'respond', response: { status: 503, headers: [['P-Registrar-Error', 'Service unavailable'], ['Retry-After', '45']] } });
+    expect(find).not.toHaveBeenCalled();
+    expect(metrics.added).toEqual({ store_errors: 1 });
+  });
+
   it('ERR-3: an unexpected failure of one decision gives that message 500, not the batch', async () => {
     // Prepare
     const metrics = fakeMetrics();
