@@ -179,10 +179,20 @@ function decideQuery(s: Situation): RegisterOutcome {
 
 function decideContacts(s: Situation): RegisterOutcome {
   const { config, request, nowMs } = s;
-  const parsedBindings = s.valid.map((b) => ({ binding: b, uri: parseBindingUri(b) }));
+  // Bindings are parsed only when needed: a refresh usually repeats the stored Contact byte for byte,
+  // and equal texts are equal URIs (REG-5).
+  const parsedUris = new Map<Binding, SipUri | undefined>();
+  const uriOf = (b: Binding): SipUri | undefined => {
+    if (!parsedUris.has(b)) parsedUris.set(b, parseBindingUri(b));
+    return parsedUris.get(b);
+  };
   const plans: ContactPlan[] = s.register.contacts.map((contact) => {
-    const found = parsedBindings.find((p) => p.uri !== undefined && urisEqual(p.uri, contact.uri));
-    return found === undefined ? { contact, skipped: false } : { contact, match: found.binding, skipped: false };
+    const match = s.valid.find((b) => {
+      if (b.contactUri === contact.uriText) return true;
+      const uri = uriOf(b);
+      return uri !== undefined && urisEqual(uri, contact.uri);
+    });
+    return match === undefined ? { contact, skipped: false } : { contact, match, skipped: false };
   });
 
   // REG-1 step 8, REG-6 (modes 1 and 2): CSeq order per binding with the same Call-ID.

@@ -294,6 +294,18 @@ function headerMap(uri: SipUri): Map<string, string> {
 }
 
 /**
+ * True when both URIs spell the same parameters in the same order and the same headers: the
+ * parameter and header rules of RFC 3261 §19.1.4 then hold whatever the parameters are.
+ */
+function sameParamsAndHeaders(a: SipUri, b: SipUri): boolean {
+  if (a.headers !== b.headers || a.params.length !== b.params.length) return false;
+  for (let i = 0; i < a.params.length; i++) {
+    if (a.params[i].name !== b.params[i].name || a.params[i].value !== b.params[i].value) return false;
+  }
+  return true;
+}
+
+/**
  * Compares two SIP/SIPS URIs by the rules of RFC 3261 §19.1.4: schemes must match; user and password
  * compare case-sensitively after unescaping; hosts case-insensitively; an absent port does not match an
  * explicit one; `user`, `ttl`, `method`, `maddr` and `transport` must match when present in either;
@@ -307,6 +319,8 @@ export function urisEqual(a: SipUri, b: SipUri): boolean {
   if (a.password !== undefined && unescapeUriPart(a.password) !== unescapeUriPart(b.password as string)) return false;
   if (a.host.toLowerCase() !== b.host.toLowerCase()) return false;
   if (a.port !== b.port) return false;
+  // The common case (a device's refresh repeats its Contact): no maps to build.
+  if (sameParamsAndHeaders(a, b)) return true;
   const pa = paramMap(a);
   const pb = paramMap(b);
   for (const name of STRICT_PARAMS) {
