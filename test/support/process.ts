@@ -129,12 +129,23 @@ export class ManagedProcess {
   /** Sends SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
   async stop(graceMs = 3000): Promise<ProcessExit> {
     if (this.exitInfo) return this.exitInfo;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     try {
       return await this.exitPromise;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Signals the process group (the process and whatever it forked), falling back to the process alone. */
+  signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      this.child.kill(signal);
     }
   }
 
@@ -152,13 +163,7 @@ const live = new Set<ManagedProcess>();
 
 process.once('exit', () => {
   for (const managed of live) {
-    if (managed.pid !== undefined) {
-      try {
-        process.kill(managed.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    managed.signalGroup('SIGKILL');
   }
 });
 
@@ -175,6 +180,9 @@ export function startProcess(options: StartProcessOptions): ManagedProcess {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a stop reaches the workers a server forks (Kamailio's survive a SIGKILL of
+    // their parent and would keep the test runner's pipes open).
+    detached: true,
   });
   const managed = new ManagedProcess(child, options.label ?? options.command);
   live.add(managed);
