@@ -4,11 +4,11 @@
  * the gateway can lend its listening sockets so De-REGISTERs leave from `advertisedUri` (FWD-9).
  */
 import type { SipMessage } from '../../sip-gateway/src/sip/message';
-import type { Clock, TimerHandle } from '../../sip-gateway/src/transaction/clock';
 import { TransactionLayer, type ClientTransactionCallbacks, type Transaction } from '../../sip-gateway/src/transaction/transaction-layer';
 import type { TimerSettings } from '../../sip-gateway/src/transaction/timer-settings';
 import type { Destination, TransportProtocol } from '../../sip-gateway/src/transport/flow';
 import { createSipTransportCodec } from '../../sip-gateway/src/transport/sip-transport-codec';
+import { SystemClock } from '../../sip-gateway/src/transport/system-clock';
 import { TransportLayer } from '../../sip-gateway/src/transport/transport-layer';
 import { createSipTransactionCodec } from '../../sip-gateway/src/proxy/sip-transaction-codec';
 
@@ -20,34 +20,6 @@ export interface UpstreamChannel {
   sendRequest(request: SipMessage, target: Destination, callbacks: ClientTransactionCallbacks<SipMessage, Destination>): void;
   /** Releases the sockets the channel owns (a lent gateway socket stays open). */
   close(): Promise<void>;
-}
-
-/** Real time for the transaction timers, with every pending timer cancellable on close. */
-class TimerClock implements Clock {
-  private readonly pending = new Set<NodeJS.Timeout>();
-
-  nowMs(): number {
-    return Date.now();
-  }
-
-  setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      fn();
-    }, delayMs);
-    this.pending.add(timer);
-    return timer;
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    clearTimeout(handle as NodeJS.Timeout);
-    this.pending.delete(handle as NodeJS.Timeout);
-  }
-
-  clearAll(): void {
-    for (const timer of this.pending) clearTimeout(timer);
-    this.pending.clear();
-  }
 }
 
 /** Options of {@link openSipClientChannel}. */
@@ -73,7 +45,7 @@ export interface SipClientChannelOptions {
  */
 export async function openSipClientChannel(options: SipClientChannelOptions = {}): Promise<UpstreamChannel> {
   const bindHost = options.bindHost ?? '0.0.0.0';
-  const clock = new TimerClock();
+  const clock = new SystemClock();
   const limits = { maxMessageBytes: 65535, maxHeaderLines: 200, maxLineBytes: 8192 };
   const transport = new TransportLayer<SipMessage>({ codec: createSipTransportCodec(), limits });
   const listening = await transport.listen([`udp:${bindHost}:0`, `tcp:${bindHost}:0`]);

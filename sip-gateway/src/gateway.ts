@@ -25,39 +25,11 @@ import type { Clock } from './transaction/clock';
 import { TransactionLayer, type ClientTransactionCallbacks, type Transaction } from './transaction/transaction-layer';
 import type { Destination, Flow, ListenSpec, TransportProtocol } from './transport/flow';
 import { createSipTransportCodec } from './transport/sip-transport-codec';
+import { SystemClock } from './transport/system-clock';
 import { TransportLayer } from './transport/transport-layer';
 
 /** Where the transaction layer sends: a flow (responses, requests to devices) or a destination. */
 export type SipTarget = Flow | Destination;
-
-/** A real-time {@link Clock} whose pending timers can all be cancelled when the gateway closes. */
-export class SystemClock implements Clock {
-  private readonly pending = new Set<NodeJS.Timeout>();
-
-  nowMs(): number {
-    return Date.now();
-  }
-
-  setTimer(delayMs: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
-      fn();
-    }, delayMs);
-    this.pending.add(timer);
-    return timer;
-  }
-
-  clearTimer(handle: unknown): void {
-    clearTimeout(handle as NodeJS.Timeout);
-    this.pending.delete(handle as NodeJS.Timeout);
-  }
-
-  /** Cancels every pending timer. */
-  clearAll(): void {
-    for (const timer of this.pending) clearTimeout(timer);
-    this.pending.clear();
-  }
-}
 
 /** Options of {@link Gateway.start}. */
 export interface GatewayOptions {
