@@ -32,6 +32,10 @@ export interface StartKamailioOptions {
   maxExpiresSec?: number;
   /** Kamailio debug level (0..3). Default 1. */
   debugLevel?: number;
+  /** Shared memory in MB (usrloc keeps every binding there; 32 MB holds a few thousand). Default 32. */
+  sharedMemoryMb?: number;
+  /** Private memory per worker in MB. Default 8. */
+  privateMemoryMb?: number;
 }
 
 /** One contact of an AoR as Kamailio's location table holds it. */
@@ -196,7 +200,7 @@ export async function startKamailio(options: StartKamailioOptions = {}): Promise
   const socket = `unix:${join(runDir, 'kamailio_ctl')}`;
   const kamailio = startProcess({
     command: 'kamailio',
-    args: ['-DD', '-E', '-f', cfgPath, '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '32', '-M', '8'],
+    args: ['-DD', '-E', '-f', cfgPath, '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', String(options.sharedMemoryMb ?? 32), '-M', String(options.privateMemoryMb ?? 8)],
     cwd: runDir,
     label: `kamailio:${port}`,
   });
