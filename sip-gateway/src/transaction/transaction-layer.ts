@@ -247,9 +247,15 @@ class BucketedTimer<M, T> {
 }
 
 class TransactionCore<M, T> implements TransactionRef {
-  readonly keys: string[] = [];
-  /** Running timers as name, handle, name, handle…: a transaction has at most four, and a Map costs ~300 bytes. */
-  private readonly timerSlots: unknown[] = [];
+  /** The matching key, and for an RFC 2543 INVITE the alias under its final response's To tag (§17.2.3). */
+  key: string | undefined;
+  aliasKey: string | undefined;
+  /**
+   * Running timers as name, handle, name, handle…: a transaction has at most four, and a Map costs ~300 bytes.
+   * Replaced, never grown: an exact-size array is 32–48 bytes, one grown by push keeps 17 slots (~150 bytes) for the
+   * whole 32 s a completed transaction waits for Timer J.
+   */
+  private timerSlots: readonly unknown[] = NO_TIMERS;
   terminated = false;
   /** Set once {@link TransactionLayer} has let go of what only the TU needed. */
   retained = false;
@@ -279,21 +285,36 @@ class TransactionCore<M, T> implements TransactionRef {
 
   setTimer(name: LayerTimer, handle: TimerHandle): void {
     this.deleteTimer(name);
-    this.timerSlots.push(name, handle);
+    const slots = this.timerSlots;
+    const next = new Array<unknown>(slots.length + 2);
+    for (let index = 0; index < slots.length; index += 1) next[index] = slots[index];
+    next[slots.length] = name;
+    next[slots.length + 1] = handle;
+    this.timerSlots = next;
   }
 
   deleteTimer(name: LayerTimer): void {
-    const index = this.timerSlots.indexOf(name);
-    if (index >= 0) this.timerSlots.splice(index, 2);
+    const slots = this.timerSlots;
+    const removed = slots.indexOf(name);
+    if (removed < 0) return;
+    if (slots.length === 2) {
+      this.timerSlots = NO_TIMERS;
+      return;
+    }
+    const next = new Array<unknown>(slots.length - 2);
+    for (let index = 0, to = 0; index < slots.length; index += 1) if (index !== removed && index !== removed + 1) next[to++] = slots[index];
+    this.timerSlots = next;
   }
 
   /** Removes every timer and returns their handles. */
   takeTimers(): TimerHandle[] {
     const handles = this.timerSlots.filter((_, index) => index % 2 === 1);
-    this.timerSlots.length = 0;
+    this.timerSlots = NO_TIMERS;
     return handles;
   }
 }
+
+const NO_TIMERS: readonly unknown[] = Object.freeze([]);
 
 /** The TU's view of a transaction; everything stateful lives in its {@link TransactionCore}. */
 class TransactionRecord<M, T> implements Transaction<M, T> {
@@ -476,7 +497,7 @@ export class TransactionLayer<M, T> {
   /**
    * Passes a request received from the transport (§17.2.3 matching). `isReliable` is true for TCP/TLS.
    */
-  receiveRequest(request: M, target: T, isReliable: boolean): ReceiveRequestResult<M, T> {
+  receiveRequest(request: M, target: T, isReliable: boolean, receivedAtMs?: number): ReceiveRequestResult<M, T> {
     const view = this.codec.view(request);
     const key = serverTransactionKey(view);
     const existing = this.servers.get(key);
@@ -496,10 +517,10 @@ export class TransactionLayer<M, T> {
       return transaction === undefined ? { kind: 'absorbed' } : { kind: 'absorbed', transaction };
     }
     const kind: TransactionKind = view.method === 'INVITE' ? 'invite-server' : 'non-invite-server';
-    const record = this.createRecord(kind, request, view, target, isReliable, undefined);
+    const nowMs = receivedAtMs ?? this.clock.nowMs();
+    const record = this.createRecord(kind, request, view, target, isReliable, undefined, nowMs);
     const core = record.core;
     this.index(this.servers, core, key);
-    const nowMs = record.createdAtMs;
     core.machine =
       kind === 'invite-server'
         ? bindMachine<InviteServerState<Wire<M, T>>, Wire<M, T>, InviteServerContext<Wire<M, T>>>(inviteServerFsm, {
@@ -516,9 +537,11 @@ export class TransactionLayer<M, T> {
           });
     const tuCapMs =
       kind === 'invite-server' ? this.limits.inviteServerTuTimeoutMs : this.limits.nonInviteServerTuTimeoutMs;
-    this.startLayerTimer(core, 'tu-cap', tuCapMs);
-    this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind));
-    this.run(core, core.machine.start());
+    this.startLayerTimer(core, 'tu-cap', tuCapMs, nowMs);
+    // A non-INVITE server transaction's lifetime cap starts when its TU cap fires (onTuCap): before that the TU cap
+    // bounds it, and after its final response Timer J does (§17.2.2). One bucketed timer per REGISTER instead of two.
+    if (kind === 'invite-server') this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind), nowMs);
+    this.run(core, core.machine.start(), undefined, nowMs);
     const cancels = view.method === 'CANCEL' ? this.findCancelTarget(view) : undefined;
     return cancels === undefined ? { kind: 'new', transaction: record } : { kind: 'new', transaction: record, cancels };
   }
@@ -534,8 +557,9 @@ export class TransactionLayer<M, T> {
     if (core.terminated) return false;
     const status = this.codec.view(response).status;
     const message = status >= 200 && WAITING_STATES.has(record.state) ? this.encode(response, core.target) : response;
-    const event: TransactionEvent<Wire<M, T>> = { kind: 'tu-response', message, status, nowMs: this.clock.nowMs() };
-    const sent = this.dispatch(core, event, message).watchedSent;
+    const nowMs = this.clock.nowMs();
+    const event: TransactionEvent<Wire<M, T>> = { kind: 'tu-response', message, status, nowMs };
+    const sent = this.run(core, core.machine.step(event), message, nowMs).watchedSent;
     if (sent) this.onServerResponseSent(record, response, status);
     return sent;
   }
@@ -573,7 +597,8 @@ export class TransactionLayer<M, T> {
       throw new InvalidTransactionRequestError(`a ${view.method} client transaction with branch ${view.via.branch} exists`);
     }
     const kind: TransactionKind = view.method === 'INVITE' ? 'invite-client' : 'non-invite-client';
-    const record = this.createRecord(kind, request, view, target, isReliable, callbacks);
+    const nowMs = this.clock.nowMs();
+    const record = this.createRecord(kind, request, view, target, isReliable, callbacks, nowMs);
     const core = record.core;
     this.index(this.clients, core, key);
     core.machine =
@@ -590,9 +615,9 @@ export class TransactionLayer<M, T> {
             isReliable,
             timers: this.timers,
           });
-    if (kind === 'invite-client') this.startLayerTimer(core, 'invite-client-cap', this.limits.inviteClientTimeoutMs);
-    this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind));
-    this.run(core, core.machine.start());
+    if (kind === 'invite-client') this.startLayerTimer(core, 'invite-client-cap', this.limits.inviteClientTimeoutMs, nowMs);
+    this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind), nowMs);
+    this.run(core, core.machine.start(), undefined, nowMs);
     return record;
   }
 
@@ -637,12 +662,13 @@ export class TransactionLayer<M, T> {
     target: T,
     isReliable: boolean,
     callbacks: ClientTransactionCallbacks<M, T> | undefined,
+    nowMs: number,
   ): TransactionRecord<M, T> {
     this.created += 1;
     if (kind === 'invite-client' || kind === 'non-invite-client') this.liveClients += 1;
     else this.liveServers += 1;
     const core = new TransactionCore<M, T>(this.nextId++, kind, target, isReliable);
-    const record = new TransactionRecord(core, request, view, this.clock.nowMs(), callbacks);
+    const record = new TransactionRecord(core, request, view, nowMs, callbacks);
     core.facade = record;
     return record;
   }
@@ -661,7 +687,8 @@ export class TransactionLayer<M, T> {
 
   private index(table: Map<string, TransactionCore<M, T>>, core: TransactionCore<M, T>, key: string): void {
     table.set(key, core);
-    core.keys.push(key);
+    if (core.key === undefined) core.key = key;
+    else core.aliasKey = key;
   }
 
   /** Serializes a final response once when the gateway gave an encoder; on failure `send` reports it later. */
@@ -703,9 +730,14 @@ export class TransactionLayer<M, T> {
 
   /**
    * Runs a step's actions and every follow-up (a send failure becomes a transport-error event), then notifies
-   * the TU.
+   * the TU. `nowMs`, when the caller has read the clock already, places the step's timers (one clock read saved).
    */
-  private run(core: TransactionCore<M, T>, first: readonly TransactionAction<Wire<M, T>>[], watched?: Wire<M, T>): StepOutcome<Wire<M, T>> {
+  private run(
+    core: TransactionCore<M, T>,
+    first: readonly TransactionAction<Wire<M, T>>[],
+    watched?: Wire<M, T>,
+    nowMs?: number,
+  ): StepOutcome<Wire<M, T>> {
     let notices: Notice<Wire<M, T>>[] | undefined;
     let watchedSent = false;
     let actions: readonly TransactionAction<Wire<M, T>>[] | undefined = first;
@@ -723,7 +755,7 @@ export class TransactionLayer<M, T> {
             }
             break;
           case 'start-timer':
-            this.startFsmTimer(core, action.timer, action.delayMs);
+            this.startFsmTimer(core, action.timer, action.delayMs, nowMs);
             break;
           case 'stop-timer':
             this.stopTimer(core, action.timer);
@@ -840,27 +872,31 @@ export class TransactionLayer<M, T> {
     }
   }
 
-  private startFsmTimer(core: TransactionCore<M, T>, timer: TimerName, delayMs: number): void {
+  private startFsmTimer(core: TransactionCore<M, T>, timer: TimerName, delayMs: number, nowMs: number | undefined): void {
     if (core.terminated) return;
-    this.startTimer(core, timer, delayMs);
+    this.startTimer(core, timer, delayMs, nowMs);
   }
 
-  private startLayerTimer(core: TransactionCore<M, T>, timer: Exclude<LayerTimer, TimerName>, delayMs: number): void {
-    this.startTimer(core, timer, delayMs);
+  private startLayerTimer(
+    core: TransactionCore<M, T>,
+    timer: Exclude<LayerTimer, TimerName>,
+    delayMs: number,
+    nowMs: number | undefined,
+  ): void {
+    this.startTimer(core, timer, delayMs, nowMs);
   }
 
-  private startTimer(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number): void {
+  private startTimer(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number, nowMs: number | undefined): void {
     this.stopTimer(core, timer);
     if (this.timerBucketMs > 0 && delayMs >= MIN_BUCKETED_DELAY_MS) {
-      core.setTimer(timer, this.addToBucket(core, timer, delayMs));
+      core.setTimer(timer, this.addToBucket(core, timer, delayMs, nowMs ?? this.clock.nowMs()));
       return;
     }
     const handle: TimerHandle = this.clock.setTimer(delayMs, () => this.fireTimer(core, timer, handle));
     core.setTimer(timer, handle);
   }
 
-  private addToBucket(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number): BucketedTimer<M, T> {
-    const nowMs = this.clock.nowMs();
+  private addToBucket(core: TransactionCore<M, T>, timer: LayerTimer, delayMs: number, nowMs: number): BucketedTimer<M, T> {
     const dueMs = Math.ceil((nowMs + delayMs) / this.timerBucketMs) * this.timerBucketMs;
     let bucket = this.buckets.get(dueMs);
     if (bucket === undefined) {
@@ -926,6 +962,11 @@ export class TransactionLayer<M, T> {
 
   /** The TU did not answer a server transaction in time: the layer answers for it. */
   private onTuCap(core: TransactionCore<M, T>): void {
+    if (core.kind === 'non-invite-server') {
+      // The lifetime cap, counted from creation, takes over from here (see receiveRequest).
+      const remainingMs = this.lifetimeCapMs(core.kind) - this.limits.nonInviteServerTuTimeoutMs;
+      this.startLayerTimer(core, 'lifetime', remainingMs, undefined);
+    }
     const record = core.facade;
     // Waiting states always have their TU object: it is dropped only after the final response.
     if (record === undefined || !WAITING_STATES.has(record.state)) return;
@@ -958,8 +999,8 @@ export class TransactionLayer<M, T> {
     else this.liveServers -= 1;
     for (const handle of core.takeTimers()) this.clearClockTimer(handle);
     const table = core.isClient ? this.clients : this.servers;
-    for (const key of core.keys) {
-      if (table.get(key) === core) table.delete(key);
+    for (const key of [core.key, core.aliasKey]) {
+      if (key !== undefined && table.get(key) === core) table.delete(key);
     }
     if (core.facade !== undefined) core.facade.cancelCallbacks = undefined;
   }

@@ -552,6 +552,25 @@ describe('Class: TransactionLayer', () => {
       ]);
     });
 
+    it('ends a non-INVITE server transaction stuck after its TU cap at the lifetime cap, counted from its creation', () => {
+      // Prepare: the layer's own answer is a 100, which leaves the transaction in Proceeding (RFC 4320 §4.1 allows
+      // it after T2), a state only the lifetime cap can end.
+      const h = createLayerHarness({ createTuTimeoutResponse: (request) => buildResponse(request, 100) });
+      const tx = newServerTransaction(h.layer.receiveRequest(buildRequest(), 'flow', false));
+      const capMs = h.layer.lifetimeCapMs('non-invite-server');
+      // Act
+      h.clock.advance(32_000);
+      const afterTuCap = tx.state;
+      h.clock.advance(capMs - 32_000 - 1);
+      const liveBeforeCap = h.layer.stats().serverTransactions;
+      h.clock.advance(1);
+      // Assess
+      expect([afterTuCap, liveBeforeCap]).toEqual(['Proceeding', 1]);
+      expect(h.serverEvents).toEqual([`tu-timeout:${tx.id}`, `timeout:${tx.id}`, `terminated:${tx.id}`]);
+      expect(h.layer.stats()).toMatchObject({ serverTransactions: 0, forcedTerminations: 1 });
+      expect(h.clock.pendingTimerCount()).toBe(0);
+    });
+
     it('rejects a non-positive limit', () => {
       // Act
       const create = (): unknown => createLayerHarness({ limits: { inviteServerTuTimeoutMs: 0 } });
