@@ -102,6 +102,8 @@ export class Gateway {
     const transport = new TransportLayer<SipMessage>({
       codec: createSipTransportCodec(),
       limits,
+      // One clock for both layers: the transport's read for each message is its transaction's creation time too.
+      nowMs: () => clock.nowMs(),
       logger,
       metrics,
       ...(options.tcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.tcpIdleTimeoutMs }),
@@ -125,7 +127,7 @@ export class Gateway {
       // retransmissions until Timer J / H / I (docs/benchmarks.md: the retained transactions drove GC).
       encodeResponse: (response, target) => transport.encodeResponse(response, target as Flow),
       sendEncoded: (encoded, transaction) => {
-        transport.send(encoded.bytes, encoded.target).catch((error: unknown) => {
+        transport.sendEncoded(encoded.bytes, encoded.target, (error) => {
           logger.warn({ err: error, target: encoded.target }, 'send failed');
           transactions.reportTransportError(transaction);
         });
@@ -229,7 +231,7 @@ export class Gateway {
       throw error;
     }
     const gateway = new Gateway(options, clock, transport, transactions, registerProxy, router, pins, listening);
-    transport.onMessage((message, flow) => gateway.receive(message, flow));
+    transport.onMessage((message, flow, receivedAtMs) => gateway.receive(message, flow, receivedAtMs));
     return gateway;
   }
 
@@ -285,7 +287,7 @@ export class Gateway {
     if (this.clock instanceof SystemClock) this.clock.clearAll();
   }
 
-  private receive(message: SipMessage, flow: Flow): void {
+  private receive(message: SipMessage, flow: Flow, receivedAtMs: number): void {
     if (!message.isRequest) {
       if (this.transactions.receiveResponse(message).kind === 'stateless') this.router.handleStatelessResponse(message);
       return;
@@ -295,7 +297,7 @@ export class Gateway {
       this.receiveHop(message, flow);
       return;
     }
-    const result = this.transactions.receiveRequest(message, flow, flow.transport !== 'udp');
+    const result = this.transactions.receiveRequest(message, flow, flow.transport !== 'udp', receivedAtMs);
     if (result.kind === 'stateless') {
       this.router.handleStatelessAck(message, flow);
       return;
@@ -312,8 +314,7 @@ export class Gateway {
       return;
     }
     const contractFlow = this.toContractFlow(flow);
-    // GEN-2: the decision's `now` is when the first transmission arrived.
-    const receivedAtMs = this.clock.nowMs();
+    // GEN-2: the decision's `now` is when the first transmission arrived (`receivedAtMs`, the transport's read).
     if (message.method === 'REGISTER') {
       void this.registerProxy.handle(transaction, contractFlow, receivedAtMs);
       return;

@@ -38,8 +38,11 @@ export interface TransportCodec<M> {
   setTopVia(message: M, value: string): void;
 }
 
-/** Receives each accepted message with the flow it came on. */
-export type MessageHandler<M> = (message: M, flow: Flow) => void;
+/**
+ * Receives each accepted message with the flow it came on and when it arrived (the transport's clock read for
+ * the message, which the layers above reuse instead of reading the clock again).
+ */
+export type MessageHandler<M> = (message: M, flow: Flow, receivedAtMs: number) => void;
 
 /** Options for {@link TransportLayer}. */
 export interface TransportLayerOptions<M> {
@@ -223,6 +226,28 @@ export class TransportLayer<M> {
   }
 
   /**
+   * Sends an encoded response (bytes and target from {@link encodeResponse}) without a promise: a UDP response goes straight to its
+   * socket (the absorbed-REGISTER path: saves the promise chain and its microtask hops per response), anything else
+   * through {@link send}. `onError` is called once, later, when it could not be sent.
+   */
+  sendEncoded(bytes: Uint8Array, target: Flow | Destination, onError: (error: unknown) => void): void {
+    const endpoint = target.transport === 'udp' && 'remoteAddress' in target ? this.udpEndpointFor(target) : undefined;
+    if (endpoint === undefined) {
+      this.send(bytes, target).catch(onError);
+      return;
+    }
+    const flow = target as Flow;
+    endpoint.sendDatagram(bytes, flow.remoteAddress, flow.remotePort, (error) => {
+      if (error === undefined) {
+        this.options.metrics?.increment(TRANSPORT_METRICS.sent);
+        return;
+      }
+      this.options.metrics?.increment(TRANSPORT_METRICS.sendErrors);
+      onError(error);
+    });
+  }
+
+  /**
    * Sends a response to a request that came on `requestFlow` (RFC 3261 §18.2.2, RFC 3581 §4): over
    * TCP the request's connection, else a new one to received:sent-by-port; over UDP from the socket
    * the request came on, to received:rport (or received / sent-by and the sent-by port).
@@ -289,9 +314,17 @@ export class TransportLayer<M> {
     return this.tcp.find((endpoint) => endpoint.has(connectionId));
   }
 
+  /** The UDP socket a flow goes out on: its own local socket, else the first (advertised) one. */
+  private udpEndpointFor(flow: Flow): UdpEndpoint | undefined {
+    for (const candidate of this.udp) {
+      if (candidate.localPort === flow.localPort && candidate.localAddress === flow.localAddress) return candidate;
+    }
+    return this.udp[0];
+  }
+
   private async sendOnFlow(bytes: Buffer, flow: Flow): Promise<Flow> {
     if (flow.transport === 'udp') {
-      const endpoint = this.udp.find((candidate) => candidate.localPort === flow.localPort && candidate.localAddress === flow.localAddress) ?? this.udp[0];
+      const endpoint = this.udpEndpointFor(flow);
       if (!endpoint) throw new TransportSendError('no udp listener');
       await endpoint.send(bytes, flow.remoteAddress, flow.remotePort);
       if (endpoint.localPort === flow.localPort && endpoint.localAddress === flow.localAddress && flow.connectionId === undefined) return flow;
@@ -322,7 +355,8 @@ export class TransportLayer<M> {
   private receiveDatagram(datagram: Buffer, flow: Flow): void {
     // RFC 5626 §4.4.1: UDP keep-alives are STUN; a stray CRLF datagram is ignored, not malformed.
     if (isOnlyWhitespace(datagram)) return;
-    if (!this.perSource.allow(flow.remoteAddress, this.nowMs())) {
+    const nowMs = this.nowMs();
+    if (!this.perSource.allow(flow.remoteAddress, nowMs)) {
       this.options.metrics?.increment(TRANSPORT_METRICS.floodLimited);
       return;
     }
@@ -333,7 +367,7 @@ export class TransportLayer<M> {
       this.rejectMalformed(error, flow);
       return;
     }
-    this.accept(message, flow);
+    this.accept(message, flow, nowMs);
   }
 
   private receiveStreamEvents(events: Array<InboundEvent<M>>, flow: Flow): void {
@@ -360,11 +394,11 @@ export class TransportLayer<M> {
         if (event.fatal) return;
         continue;
       }
-      this.accept(event.message, flow);
+      this.accept(event.message, flow, nowMs);
     }
   }
 
-  private accept(message: M, flow: Flow): void {
+  private accept(message: M, flow: Flow, receivedAtMs: number): void {
     const codec = this.options.codec;
     try {
       if (codec.isRequest(message)) {
@@ -383,7 +417,7 @@ export class TransportLayer<M> {
     this.options.metrics?.increment(TRANSPORT_METRICS.received);
     for (const handler of this.handlers) {
       try {
-        handler(message, flow);
+        handler(message, flow, receivedAtMs);
       } catch (error) {
         // SPEC ERR-3: no input may stop the process; the handler's failure is its own to answer.
         this.options.metrics?.increment(TRANSPORT_METRICS.handlerErrors);

@@ -46,6 +46,20 @@ describe('Class: FloodLimiter', () => {
     expect(limiter.allow('a', 0)).toBe(true);
   });
 
+  it('remembers a key seen within the last maxKeys / 2 messages and forgets the least recently seen one', () => {
+    // Prepare
+    const limiter = new FloodLimiter({ ratePerSec: 1, burst: 1, maxKeys: 4 });
+    for (const key of ['a', 'b', 'c', 'd', 'a']) limiter.allow(key, 0);
+
+    // Act
+    limiter.allow('e', 0);
+
+    // Assess
+    expect(limiter.size).toBe(4);
+    expect(limiter.allow('a', 0)).toBe(false);
+    expect(limiter.allow('b', 0)).toBe(true);
+  });
+
   it('never refills past the burst size, even after a long silence or a clock step back', () => {
     // Prepare
     const limiter = new FloodLimiter({ ratePerSec: 100, burst: 2 });

@@ -6,7 +6,8 @@ import { createResponse, type SipMessage } from '../../../sip-gateway/src/sip/me
 import { createLogger } from '../../../sip-gateway/src/observability/logger';
 import { MetricsRegistry } from '../../../sip-gateway/src/observability/metrics-registry';
 import { createSipTransportCodec } from '../../../sip-gateway/src/transport/sip-transport-codec';
-import { TransportLayer } from '../../../sip-gateway/src/transport/transport-layer';
+import { TransportSendError } from '../../../sip-gateway/src/transport/errors';
+import { TRANSPORT_METRICS, TransportLayer } from '../../../sip-gateway/src/transport/transport-layer';
 import type { Flow } from '../../../sip-gateway/src/transport/flow';
 
 /** A UDP peer on loopback that records what it receives. */
@@ -159,6 +160,42 @@ describe('Class: TransportLayer (UDP)', () => {
     expect(encoded.bytes.toString('utf8')).toBe(response.serialize().toString('utf8'));
     expect(await peer.next()).toBe(encoded.bytes.toString('utf8'));
     expect(await peer.next()).toBe(encoded.bytes.toString('utf8'));
+  });
+
+  it('PTH-1: sendEncoded sends an encoded UDP response from the receiving socket, counted as sent', async () => {
+    // Prepare
+    await start();
+    await peer.send(options('127.0.0.1', await deadPort()), port);
+    await waitForInbox(1);
+    const { message, flow } = inbox[0]!;
+    const encoded = transport.encodeResponse(createResponse(message, 200, 'OK', { toTag: 't1' }), flow);
+    const errors: unknown[] = [];
+
+    // Act
+    transport.sendEncoded(encoded.bytes, encoded.target, (error) => errors.push(error));
+
+    // Assess
+    expect(await peer.next()).toBe(encoded.bytes.toString('utf8'));
+    expect(errors).toEqual([]);
+    expect(metrics.snapshot().counters[TRANSPORT_METRICS.sent]).toBe(1);
+  });
+
+  it('§17.2.4: sendEncoded reports a UDP send that fails, later and once, and counts it', async () => {
+    // Prepare
+    await start();
+    const target: Flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: port, remoteAddress: '127.0.0.1', remotePort: 0 };
+    const errors: unknown[] = [];
+
+    // Act
+    transport.sendEncoded(Buffer.from('SIP/2.0 200 OK\r\n\r\n'), target, (error) => errors.push(error));
+    const reportedAtOnce = errors.length;
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Assess
+    expect(reportedAtOnce).toBe(0);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TransportSendError);
+    expect(metrics.snapshot().counters[TRANSPORT_METRICS.sendErrors]).toBe(1);
   });
 
   it('FWD-9: a request to a destination leaves from the listening socket', async () => {
