@@ -29,13 +29,38 @@ function setParam(params: HeaderParam[], name: string, value: string): HeaderPar
  * // 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=192.0.2.7'
  */
 export function stampTopVia(viaValue: string, sourceAddress: string, sourcePort: number): string {
-  const via = parseVia(viaValue);
+  return formatVia(stamp(parseVia(viaValue), sourceAddress, sourcePort));
+}
+
+function stamp(via: Via, sourceAddress: string, sourcePort: number): Via {
   let params = setParam(via.params, 'received', sourceAddress);
-  if (via.rport !== undefined) {
+  let rport = via.rport;
+  if (rport !== undefined) {
     // RFC 3581 §4: "the server MUST insert ... the source port number of the request" into rport.
     params = setParam(params, 'rport', String(sourcePort));
+    rport = sourcePort;
   }
-  return formatVia({ ...via, params });
+  // The first `received` and `rport` are the ones set, as parseVia reads them back.
+  return { ...via, params, received: sourceAddress, rport };
+}
+
+/** A request's stamped top Via value and the route of its responses, both from one parse. */
+export interface StampedVia {
+  /** What {@link stampTopVia} returns. */
+  readonly value: string;
+  /** What {@link chooseResponseRoute} returns for `value` and the request's flow. */
+  readonly route: ResponseRoute;
+}
+
+/**
+ * {@link stampTopVia} and {@link chooseResponseRoute} of the result at once: a response carries its request's
+ * stamped Via (RFC 3261 §8.2.6.2), so the transport can route it without parsing that Via again.
+ *
+ * @throws SipParseError when the Via value is malformed.
+ */
+export function stampTopViaWithRoute(viaValue: string, requestFlow: Flow): StampedVia {
+  const stamped = stamp(parseVia(viaValue), requestFlow.remoteAddress, requestFlow.remotePort);
+  return { value: formatVia(stamped), route: routeOf(stamped, requestFlow) };
 }
 
 function viaTransport(via: Via): TransportProtocol | undefined {
@@ -62,7 +87,10 @@ export interface ResponseRoute {
  * @throws SipParseError when the Via value is malformed.
  */
 export function chooseResponseRoute(topViaValue: string, requestFlow: Flow): ResponseRoute {
-  const via = parseVia(topViaValue);
+  return routeOf(parseVia(topViaValue), requestFlow);
+}
+
+function routeOf(via: Via, requestFlow: Flow): ResponseRoute {
   const transport = requestFlow.transport;
   const received = via.received ?? via.host.replace(/^\[(.*)\]$/, '$1');
   const sentByPort = via.port ?? defaultPort(viaTransport(via) ?? transport);

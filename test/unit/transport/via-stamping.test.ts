@@ -1,4 +1,4 @@
-import { chooseResponseRoute, stampTopVia } from '../../../sip-gateway/src/transport/via-stamping';
+import { chooseResponseRoute, stampTopVia, stampTopViaWithRoute } from '../../../sip-gateway/src/transport/via-stamping';
 import type { Flow } from '../../../sip-gateway/src/transport/flow';
 
 const udpFlow: Flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '192.0.2.7', remotePort: 40000 };
@@ -99,5 +99,28 @@ describe('Function: chooseResponseRoute', () => {
 
     // Assess
     expect(route.destination).toEqual({ transport: 'tls', address: '2001:db8::1', port: 5061 });
+  });
+});
+
+describe('Function: stampTopViaWithRoute', () => {
+  const ipv6Flow: Flow = { ...udpFlow, remoteAddress: '2001:db8::9' };
+  it.each([
+    ['rport without value', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport', udpFlow],
+    ['no rport', 'SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1', udpFlow],
+    ['no rport, no port', 'SIP/2.0/UDP host.example.com;branch=z9hG4bK1', udpFlow],
+    ['maddr', 'SIP/2.0/UDP 10.0.0.1:5070;maddr=239.1.1.1;branch=z9hG4bK1;rport', udpFlow],
+    ['forged and repeated received', 'SIP/2.0/UDP 10.0.0.1;received=1.2.3.4;received=5.6.7.8;rport=9;rport=10', udpFlow],
+    ['an IPv6 source', 'SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;rport', ipv6Flow],
+    ['TCP with a connection', 'SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bK1;rport', tcpFlow],
+    ['TLS without port', 'SIP/2.0/TLS client.example.com;branch=z9hG4bK1', { ...tcpFlow, transport: 'tls' } as Flow],
+  ])('PTH-1: %s: the value is stampTopVia and the route is chooseResponseRoute of it', (_name, via, flow) => {
+    // Prepare
+    const value = stampTopVia(via, flow.remoteAddress, flow.remotePort);
+
+    // Act
+    const stamped = stampTopViaWithRoute(via, flow);
+
+    // Assess
+    expect(stamped).toEqual({ value, route: chooseResponseRoute(value, flow) });
   });
 });
