@@ -82,6 +82,8 @@ export function createSipTransportCodec(): TransportCodec<SipMessage> {
       const first = message.fieldValues('Via')[0];
       return first === undefined || first.includes(',') ? message.headerValues('Via')[0] : first;
     },
+    // Validation parsed the top Via already (SipMessage keeps it until the message is edited).
+    parsedTopVia: (message) => message.topVia(),
     setTopVia(message, value) {
       const fields = message.fieldValues('Via');
       if (fields[0] !== undefined && !fields[0].includes(',')) {

@@ -6,6 +6,7 @@
  */
 import { SipParseError } from '../sip/errors';
 import type { SipLimits } from '../sip/limits';
+import type { Via } from '../sip/via';
 import type { Logger } from '../observability/logger';
 import type { MetricsRegistry } from '../observability/metrics-registry';
 import { TransportSendError } from './errors';
@@ -14,7 +15,7 @@ import { isReliable, ListenSpecError, parseListenSpec, type Destination, type Fl
 import { buildStatelessErrorResponse } from './stateless-error-response';
 import { TcpEndpoint, type StreamFramerPort, type TlsSettings } from './tcp-endpoint';
 import { UdpEndpoint } from './udp-endpoint';
-import { chooseResponseRoute, stampTopViaWithRoute, type StampedVia } from './via-stamping';
+import { chooseResponseRoute, stampParsedTopVia, type StampedVia } from './via-stamping';
 
 /** What a stream framer reports for one connection. */
 export type InboundEvent<M> =
@@ -34,6 +35,11 @@ export interface TransportCodec<M> {
   isRequest(message: M): boolean;
   /** The raw top Via value, or undefined when the message has none. */
   topVia(message: M): string | undefined;
+  /**
+   * The top Via value parsed (the parse that validating the message already did, when the codec keeps it), or
+   * undefined when the message has none. Throws SipParseError when it is malformed.
+   */
+  parsedTopVia(message: M): Via | undefined;
   /** Replaces the top Via value in place. */
   setTopVia(message: M, value: string): void;
 }
@@ -416,12 +422,12 @@ export class TransportLayer<M> {
     const codec = this.options.codec;
     try {
       if (codec.isRequest(message)) {
-        const topVia = codec.topVia(message);
+        const topVia = codec.parsedTopVia(message);
         if (topVia === undefined) {
           this.drop('request without Via', flow);
           return;
         }
-        const stamped = stampTopViaWithRoute(topVia, flow);
+        const stamped = stampParsedTopVia(topVia, flow);
         codec.setTopVia(message, stamped.value);
         this.stampedVias.set(flow, stamped);
       }

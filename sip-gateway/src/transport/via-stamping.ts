@@ -59,7 +59,12 @@ export interface StampedVia {
  * @throws SipParseError when the Via value is malformed.
  */
 export function stampTopViaWithRoute(viaValue: string, requestFlow: Flow): StampedVia {
-  const stamped = stamp(parseVia(viaValue), requestFlow.remoteAddress, requestFlow.remotePort);
+  return stampParsedTopVia(parseVia(viaValue), requestFlow);
+}
+
+/** {@link stampTopViaWithRoute} of a Via the caller has parsed already (it is not modified). */
+export function stampParsedTopVia(via: Via, requestFlow: Flow): StampedVia {
+  const stamped = stamp(via, requestFlow.remoteAddress, requestFlow.remotePort);
   return { value: formatVia(stamped), route: routeOf(stamped, requestFlow) };
 }
 

@@ -100,6 +100,21 @@ describe('Function: createSipTransportCodec', () => {
     expect(message.toString()).toContain('\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-1, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-0\r\n');
   });
 
+  it('PTH-1: gives the parsed top Via of a field holding several values, and after stamping the stamped one', () => {
+    // Prepare
+    const codec = createSipTransportCodec();
+    const message = parseAndValidate(Buffer.from(register), DEFAULT_SIP_LIMITS);
+
+    // Act
+    const before = codec.parsedTopVia(message);
+    codec.setTopVia(message, 'SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-1;rport=4000;received=198.51.100.1');
+    const after = codec.parsedTopVia(message);
+
+    // Assess
+    expect(before).toMatchObject({ transport: 'TCP', host: '192.0.2.1', port: 5060, branch: 'z9hG4bK-1', rport: null });
+    expect(after).toMatchObject({ branch: 'z9hG4bK-1', rport: 4000, received: '198.51.100.1' });
+  });
+
   it('frames a TCP stream into messages and keep-alive pings, and reports a bad message without closing', () => {
     // Prepare
     const framer = createSipTransportCodec().createStreamFramer(DEFAULT_SIP_LIMITS);
