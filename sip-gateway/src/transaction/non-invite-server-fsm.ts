@@ -55,10 +55,13 @@ export const nonInviteServerFsm = {
         if (event.kind === 'tu-response') {
           // §17.2.2: a final response from the TU is sent and the transaction moves to Completed; timer J is
           // set to 64*T1 for unreliable transports and zero for reliable ones.
-          const actions: TransactionAction<M>[] = [{ kind: 'send', message: event.message }];
-          if (context.isReliable) return terminated({ ...state, lastResponse: event.message }, actions);
-          actions.push({ kind: 'start-timer', timer: 'J', delayMs: context.timers.sixtyFourT1Ms });
-          return { state: { name: 'Completed', lastResponse: event.message }, actions };
+          const send: TransactionAction<M> = { kind: 'send', message: event.message };
+          if (context.isReliable) return terminated({ ...state, lastResponse: event.message }, [send]);
+          // One array literal, not a push: a pushed-to array is grown to 17 slots (every absorbed REGISTER).
+          return {
+            state: { name: 'Completed', lastResponse: event.message },
+            actions: [send, { kind: 'start-timer', timer: 'J', delayMs: context.timers.sixtyFourT1Ms }],
+          };
         }
         if (event.kind === 'transport-error') {
           // §17.2.4: a transport failure while sending a response informs the TU and terminates.

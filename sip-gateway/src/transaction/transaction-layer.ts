@@ -217,7 +217,7 @@ type CancelState = 'none' | 'deferred' | 'done';
 
 /** What one dispatch produced: messages passed to the TU, and whether the watched message was sent. */
 interface StepOutcome<W> {
-  readonly delivered: W[];
+  readonly delivered: readonly W[];
   readonly watchedSent: boolean;
 }
 
@@ -778,7 +778,8 @@ export class TransactionLayer<M, T> {
       this.afterStep(facade);
       if (!core.retained && RETAINED_STATES.has(core.machine.stateName)) this.retain(core, facade);
     }
-    return { delivered: notices === undefined || facade === undefined ? [] : this.notify(facade, notices), watchedSent };
+    if (notices === undefined || facade === undefined) return watchedSent ? SENT_NOTHING_DELIVERED : NOTHING_SENT_OR_DELIVERED;
+    return { delivered: this.notify(facade, notices), watchedSent };
   }
 
   private transmit(core: TransactionCore<M, T>, message: Wire<M, T>): void {
@@ -1007,6 +1008,10 @@ export class TransactionLayer<M, T> {
 }
 
 const TERMINATED_NOTICE = { kind: 'terminated' } as const;
+
+/** The outcomes of a step that passed nothing to the TU, shared (one object fewer per response). */
+const SENT_NOTHING_DELIVERED: StepOutcome<never> = Object.freeze({ delivered: Object.freeze([]), watchedSent: true });
+const NOTHING_SENT_OR_DELIVERED: StepOutcome<never> = Object.freeze({ delivered: Object.freeze([]), watchedSent: false });
 
 function resolveLimits(timers: DerivedTimers, limits: Partial<TransactionLimits>): TransactionLimits {
   const resolved: TransactionLimits = {
