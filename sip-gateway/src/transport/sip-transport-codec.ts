@@ -78,8 +78,9 @@ export function createSipTransportCodec(): TransportCodec<SipMessage> {
     serialize: (message) => message.serialize(),
     isRequest: (message) => message.isRequest,
     topVia(message) {
-      // The usual request has one Via value in its first Via field: take it without splitting every Via.
-      const first = message.fieldValues('Via')[0];
+      // The usual message has one Via value in its first Via field: take it without splitting every Via (and
+      // without the array of every field's value).
+      const first = message.header('Via');
       return first === undefined || first.includes(',') ? message.headerValues('Via')[0] : first;
     },
     // Validation parsed the top Via already (SipMessage keeps it until the message is edited).
