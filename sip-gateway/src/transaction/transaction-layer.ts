@@ -11,8 +11,10 @@
  * - An INVITE client transaction still without a final response after `inviteClientTimeoutMs` (default 300 s)
  *   reports a timeout to its TU and ends (RFC 3261 gives Proceeding no timer; Timer C is the proxy's).
  * - Every transaction also has a hard lifetime cap ({@link TransactionLayer.lifetimeCapMs}): the longest path
- *   through its FSM under the caps above plus `lifetimeMarginMs`. Reaching it forcibly ends the transaction and
- *   counts a `forcedTerminations`; a correct FSM never gets there.
+ *   through its FSM under the caps above plus `lifetimeMarginMs`, counted from its creation. Reaching it forcibly
+ *   ends the transaction and counts a `forcedTerminations`; a correct FSM never gets there. A non-INVITE server
+ *   transaction's lifetime timer is only started when its TU cap fires (the TU cap and then Timer J bound it until
+ *   then), so an absorbed REGISTER holds one cap timer, not two.
  *
  * TU notifications (responses, timeouts, transport errors) are made after the actions of the step that caused
  * them have all run, so the TU may call back into the layer from its callbacks.
@@ -496,6 +498,8 @@ export class TransactionLayer<M, T> {
 
   /**
    * Passes a request received from the transport (§17.2.3 matching). `isReliable` is true for TCP/TLS.
+   * `receivedAtMs` is the clock's time the transport read for this request (a new transaction's creation time);
+   * without it the layer reads the clock.
    */
   receiveRequest(request: M, target: T, isReliable: boolean, receivedAtMs?: number): ReceiveRequestResult<M, T> {
     const view = this.codec.view(request);
