@@ -379,8 +379,11 @@ export function isBindingValid(binding: Binding, lapsesAtMs: number | undefined,
 
 /** The valid bindings of a record at `nowMs` (GEN-3), in creation order. */
 export function validBindings(record: AorRecord | undefined, nowMs: number): Binding[] {
-  if (record === undefined) return [];
-  return record.bindings.filter((b) => isBindingValid(b, bindingLapsesAtMs(b, record), nowMs));
+  const valid: Binding[] = [];
+  if (record === undefined) return valid;
+  // A loop, not filter with a closure: this runs several times per REGISTER.
+  for (const b of record.bindings) if (isBindingValid(b, bindingLapsesAtMs(b, record), nowMs)) valid.push(b);
+  return valid;
 }
 
 /**
