@@ -248,6 +248,7 @@ export function checkRegister(config: MidRegistrarConfig, request: RegisterReque
 
 /** REG-5: a URI named twice in one REGISTER: the last wins (kept at its last position). */
 function lastOccurrences(contacts: CheckedContact[]): CheckedContact[] {
+  if (contacts.length < 2) return contacts;
   const kept: CheckedContact[] = [];
   for (let i = 0; i < contacts.length; i++) if (!namedLater(contacts, i)) kept.push(contacts[i]);
   return kept;
