@@ -436,6 +436,23 @@ export function retainedIds(record: AorRecord | undefined): Set<string> {
   return ids;
 }
 
+/**
+ * The record with `bindings` replaced and every other field kept (the record itself is not changed).
+ *
+ * Built field by field, not as `{ ...record, bindings }`: on records the core builds, that object spread
+ * measured ~0.25 µs on Node 20 against ~0.05 µs for the copies, once per absorbed REGISTER. Every field of
+ * {@link AorRecord} must be copied here (model.test.ts checks it on a record with all of them set).
+ */
+export function withBindings(record: AorRecord, bindings: Binding[]): AorRecord {
+  const next: AorRecord = { aor: record.aor, bindings, pendingRelays: record.pendingRelays, deregisterWork: record.deregisterWork };
+  if (record.incarnation !== undefined) next.incarnation = record.incarnation;
+  if (record.relayCount !== undefined) next.relayCount = record.relayCount;
+  if (record.refreshWork !== undefined) next.refreshWork = record.refreshWork;
+  if (record.pathOverlaps !== undefined) next.pathOverlaps = record.pathOverlaps;
+  if (record.upstreamShadows !== undefined) next.upstreamShadows = record.upstreamShadows;
+  return next;
+}
+
 /** A fresh, empty record for an AoR seen for the first time. */
 export function emptyAorRecord(aor: string): AorRecord {
   return { aor, bindings: [], pendingRelays: [], deregisterWork: [] };

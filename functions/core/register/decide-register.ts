@@ -34,6 +34,7 @@ import {
   isRelayLive,
   retainedIds,
   validBindings,
+  withBindings,
 } from '../model';
 import type { IdGenerator } from '../random';
 import { collectEndedWork } from '../timed-work/collect-ended-work';
@@ -363,7 +364,7 @@ function absorbMode1(s: Situation, plans: ContactPlan[]): RegisterOutcome {
     bindings[i] = refreshed(s, current[i], contact);
   }
   if (bindings === undefined) return absorbOutcome(s, plans, undefined, []);
-  return absorbOutcome(s, plans, { ...s.record, bindings }, []);
+  return absorbOutcome(s, plans, withBindings(s.record, bindings), []);
 }
 
 /**
@@ -391,7 +392,7 @@ function absorbMode2(s: Situation, plans: ContactPlan[]): RegisterOutcome {
     newContactIds.push(contactId);
     bindings.push(newBinding(s, p.contact, contactId, incarnationId));
   }
-  return absorbOutcome(s, plans, { ...s.record, bindings }, newContactIds);
+  return absorbOutcome(s, plans, withBindings(s.record, bindings), newContactIds);
 }
 
 /** A binding of incarnation `incarnationId` created by an absorbed REGISTER (M2-4), fields in the order of {@link refreshed}. */
