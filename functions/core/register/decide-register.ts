@@ -29,6 +29,7 @@ import {
   type RelayKind,
   type RelayedContact,
   bindingLapsesAtMs,
+  copyRecord,
   emptyAorRecord,
   isIncarnationOpen,
   isRelayLive,
@@ -566,13 +567,16 @@ function relay(s: Situation, kind: RelayKind, plans: ContactPlan[]): RegisterOut
   if (config.upstreamOutboundProxy !== undefined) instructions.outboundProxy = config.upstreamOutboundProxy;
   if (supported !== undefined) instructions.supported = supported;
 
+  const nextRecord = copyRecord(record);
+  nextRecord.pendingRelays = [...record.pendingRelays, pending];
+  nextRecord.relayCount = seq;
   return {
     decision: {
       kind: 'forward',
       relay: instructions,
       context: { version: CONTRACT_VERSION, aor: register.aor, relayId: pending.relayId, mode: config.mode },
     },
-    nextRecord: { ...record, pendingRelays: [...record.pendingRelays, pending], relayCount: seq },
+    nextRecord,
     newContactIds: fresh,
     aor: register.aor,
   };

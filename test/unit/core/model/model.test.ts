@@ -1,5 +1,6 @@
 import {
   bindingLapsesAtMs,
+  copyRecord,
   emptyAorRecord,
   isBindingValid,
   isIncarnationOpen,
@@ -21,7 +22,7 @@ function pendingRelay(overrides: Partial<PendingRelay> = {}): PendingRelay {
 }
 
 describe('model', () => {
-  describe('withBindings', () => {
+  describe('copyRecord, withBindings', () => {
     it('replaces the bindings and keeps every other field of a record that has all of them', () => {
       // Prepare: Required<…> makes this fixture (and so the check) follow every new field of AorRecord.
       const upstream = upstreamRegistration();
@@ -39,9 +40,12 @@ describe('model', () => {
       const bindings = [testBinding({ contactId: '2' })];
 
       // Act
+      const copy = copyRecord(full);
       const next = withBindings(full, bindings);
 
       // Assess
+      expect(copy).toStrictEqual(full);
+      expect(copy).not.toBe(full);
       expect(next).toStrictEqual({ ...full, bindings });
       expect(full.bindings[0].contactId).toBe('1');
     });
@@ -54,6 +58,7 @@ describe('model', () => {
       const next = withBindings(record, []);
 
       // Assess
+      expect(Object.keys(copyRecord(record)).sort()).toEqual(Object.keys(record).sort());
       expect(Object.keys(next).sort()).toEqual(Object.keys(record).sort());
     });
   });
