@@ -379,8 +379,11 @@ export function isBindingValid(binding: Binding, lapsesAtMs: number | undefined,
 
 /** The valid bindings of a record at `nowMs` (GEN-3), in creation order. */
 export function validBindings(record: AorRecord | undefined, nowMs: number): Binding[] {
-  if (record === undefined) return [];
-  return record.bindings.filter((b) => isBindingValid(b, bindingLapsesAtMs(b, record), nowMs));
+  const valid: Binding[] = [];
+  if (record === undefined) return valid;
+  // A loop, not filter with a closure: this runs several times per REGISTER.
+  for (const b of record.bindings) if (isBindingValid(b, bindingLapsesAtMs(b, record), nowMs)) valid.push(b);
+  return valid;
 }
 
 /**
@@ -431,6 +434,30 @@ export function retainedIds(record: AorRecord | undefined): Set<string> {
     if (work.incarnationId !== undefined) ids.add(work.incarnationId);
   }
   return ids;
+}
+
+/**
+ * A shallow copy of the record, to set fields on before it is committed (the record itself is not changed).
+ *
+ * Built field by field, not as `{ ...record }`: on records the core builds, that object spread measured
+ * ~0.25 µs on Node 20 against ~0.05 µs for the copies, once per absorbed or relayed REGISTER. Every field
+ * of {@link AorRecord} must be copied here (model.test.ts checks it on a record with all of them set).
+ */
+export function copyRecord(record: AorRecord): AorRecord {
+  const next: AorRecord = { aor: record.aor, bindings: record.bindings, pendingRelays: record.pendingRelays, deregisterWork: record.deregisterWork };
+  if (record.incarnation !== undefined) next.incarnation = record.incarnation;
+  if (record.relayCount !== undefined) next.relayCount = record.relayCount;
+  if (record.refreshWork !== undefined) next.refreshWork = record.refreshWork;
+  if (record.pathOverlaps !== undefined) next.pathOverlaps = record.pathOverlaps;
+  if (record.upstreamShadows !== undefined) next.upstreamShadows = record.upstreamShadows;
+  return next;
+}
+
+/** The record with `bindings` replaced, every other field kept ({@link copyRecord}). */
+export function withBindings(record: AorRecord, bindings: Binding[]): AorRecord {
+  const next = copyRecord(record);
+  next.bindings = bindings;
+  return next;
 }
 
 /** A fresh, empty record for an AoR seen for the first time. */

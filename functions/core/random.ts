@@ -20,9 +20,12 @@ export interface IdGenerator {
 /** A source of random bytes: `(n) => crypto.randomBytes(n)` in production. */
 export type RandomBytes = (length: number) => Uint8Array;
 
+/** The two hex digits of each byte value: a table lookup per byte instead of toString + padStart (a tag per REGISTER). */
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function hex(bytes: Uint8Array): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) s += HEX_BYTES[bytes[i]];
   return s;
 }
 

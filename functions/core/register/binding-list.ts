@@ -3,21 +3,31 @@
  */
 import type { MidRegistrarConfig } from '../config';
 import type { HeaderField } from '../contract';
-import { type AorRecord, bindingLapsesAtMs, listedExpiresSec, validBindings } from '../model';
+import { type AorRecord, type Binding, bindingLapsesAtMs, listedExpiresSec, validBindings } from '../model';
+
+/** REG-10: oldest first. */
+function byCreation(a: Binding, b: Binding): number {
+  return a.createdAtMs - b.createdAtMs;
+}
 
 /**
  * REG-10: one Contact field listing every valid binding of the AoR, oldest first, as
- * `<original URI>[;q=q];expires=<GEN-4>`; no field when there is none.
+ * `<original URI>[;q=q];expires=<GEN-4>`; no field when there is none. The array is fresh: callers may
+ * append to it.
  */
 export function bindingListHeaders(record: AorRecord, nowMs: number): HeaderField[] {
-  const valid = validBindings(record, nowMs).sort((a, b) => a.createdAtMs - b.createdAtMs);
+  const valid = validBindings(record, nowMs);
   if (valid.length === 0) return [];
-  const list = valid.map((b) => {
+  valid.sort(byCreation);
+  // One string built in place (no per-binding array): a 200 OK usually lists a single binding.
+  let list = '';
+  for (let i = 0; i < valid.length; i++) {
+    const b = valid[i];
     const lapsesAtMs = bindingLapsesAtMs(b, record) as number;
-    const q = b.q === undefined ? '' : `;q=${b.q}`;
-    return `<${b.contactUri}>${q};expires=${listedExpiresSec(b.expiresAtMs, lapsesAtMs, nowMs)}`;
-  });
-  return [['Contact', list.join(', ')]];
+    if (i > 0) list += ', ';
+    list += `<${b.contactUri}>${b.q === undefined ? '' : `;q=${b.q}`};expires=${listedExpiresSec(b.expiresAtMs, lapsesAtMs, nowMs)}`;
+  }
+  return [['Contact', list]];
 }
 
 /**
@@ -30,5 +40,10 @@ export function shouldEchoPath(config: MidRegistrarConfig, path: readonly string
 
 /** The Path field of a 200 OK (PTH-5), when echoed. */
 export function pathEchoHeaders(echo: boolean, path: readonly string[]): HeaderField[] {
-  return echo ? [['Path', path.join(', ')]] : [];
+  return echo ? [pathEchoField(path)] : [];
+}
+
+/** PTH-5: the echoed Path field. */
+export function pathEchoField(path: readonly string[]): HeaderField {
+  return ['Path', path.join(', ')];
 }

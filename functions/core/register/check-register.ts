@@ -69,15 +69,23 @@ function fail(error: RegistrarErrorRow, extraHeaders?: [string, string][]): Chec
  * ```
  */
 export function aorOf(to: string): { user: string; host: string } | undefined {
+  const parts = toAor(to);
+  return parts === undefined ? undefined : { user: parts.user, host: parts.host };
+}
+
+/** {@link aorOf} with the To URI text, so the checks split the To value once. */
+function toAor(to: string): { user: string; host: string; uriText: string } | undefined {
+  let uriText: string;
   let uri: SipUri;
   try {
-    uri = parseUri(splitNameAddr(to, 'To').uriText);
+    uriText = splitNameAddr(to, 'To').uriText;
+    uri = parseUri(uriText);
   } catch {
     return undefined;
   }
   const user = uri.user === undefined ? '' : unescapeUriPart(uri.user);
   if (user.length === 0) return undefined;
-  return { user, host: uri.host.toLowerCase() };
+  return { user, host: uri.host.toLowerCase(), uriText };
 }
 
 /**
@@ -91,15 +99,27 @@ export function contactExpiry(
   param: number | undefined,
   header: number | undefined,
 ): { rawExpiresSec: number; expiresSec: number } {
-  const raw = Math.min(param ?? header ?? config.defaultExpiresSec, MAX_EXPIRES_SEC);
-  if (raw === 0) return { rawExpiresSec: 0, expiresSec: 0 };
+  const raw = rawContactExpiry(config, param, header);
+  return { rawExpiresSec: raw, expiresSec: clampedExpiry(config, raw) };
+}
+
+/** REG-3: r, the requested expiry capped at 2^32 − 1. */
+function rawContactExpiry(config: MidRegistrarConfig, param: number | undefined, header: number | undefined): number {
+  return Math.min(param ?? header ?? config.defaultExpiresSec, MAX_EXPIRES_SEC);
+}
+
+/** REG-3: e of r, within [minExpires, maxExpires] where set; 0 stays 0 (a removal). */
+function clampedExpiry(config: MidRegistrarConfig, raw: number): number {
+  if (raw === 0) return 0;
   let e = raw;
   if (config.minExpiresSec > 0) e = Math.max(e, config.minExpiresSec);
   if (config.maxExpiresSec > 0) e = Math.min(e, config.maxExpiresSec);
-  return { rawExpiresSec: raw, expiresSec: e };
+  return e;
 }
 
 function splitContactValues(values: readonly string[]): string[] {
+  // The gateway's codec already gives one value per contact: one value is split on its own (no copy).
+  if (values.length === 1) return splitHeaderValues(values[0]);
   const items: string[] = [];
   for (const value of values) for (const item of splitHeaderValues(value)) items.push(item);
   return items;
@@ -112,9 +132,9 @@ function splitContactValues(values: readonly string[]): string[] {
  */
 export function checkRegister(config: MidRegistrarConfig, request: RegisterRequest): CheckResult {
   // Step 3: AoR (REG-2).
-  const aorParts = aorOf(request.to);
+  const aorParts = toAor(request.to);
   if (aorParts === undefined) return fail(REGISTRAR_ERRORS.aorUnparsable);
-  const { user, host } = aorParts;
+  const { user, host, uriText: toUri } = aorParts;
   if (
     user.length > config.maxUsernameLength ||
     host.length > config.maxDomainLength ||
@@ -128,7 +148,6 @@ export function checkRegister(config: MidRegistrarConfig, request: RegisterReque
   } catch {
     return fail(badHeaderError('From'));
   }
-  const toUri = splitNameAddr(request.to, 'To').uriText;
 
   // Step 4: every Contact parses and every contact URI is short enough (Δ OpenSIPS skips the first).
   const items = splitContactValues(request.contacts);
@@ -181,7 +200,8 @@ export function checkRegister(config: MidRegistrarConfig, request: RegisterReque
     // PTH-5: the first Path URI must be a loose router (RFC 3327 §5.3, RFC 3261 §16.12.1.1).
     if (i === 0 && uriParam(uri, 'lr') === undefined) return fail(REGISTRAR_ERRORS.badPath);
   }
-  const supportsPath = request.supported.some((tag) => tag.toLowerCase() === 'path');
+  let supportsPath = false;
+  for (const tag of request.supported) if (tag.toLowerCase() === 'path') supportsPath = true;
   if (config.pathMode === 'strict' && request.path.length > 0 && !supportsPath) {
     return fail(REGISTRAR_ERRORS.pathNotSupported, [['Unsupported', 'path']]);
   }
@@ -190,9 +210,15 @@ export function checkRegister(config: MidRegistrarConfig, request: RegisterReque
   for (const { parts, uri } of parsed) {
     const param = findParam(parts.params, 'expires');
     const paramSec = typeof param === 'string' ? parseDeltaSeconds(param) : -1;
-    const expiry = contactExpiry(config, paramSec < 0 ? undefined : paramSec, headerExpires);
+    const rawExpiresSec = rawContactExpiry(config, paramSec < 0 ? undefined : paramSec, headerExpires);
     const q = findParam(parts.params, 'q');
-    const contact: CheckedContact = { uriText: parts.uriText, uri, params: parts.params, ...expiry };
+    const contact: CheckedContact = {
+      uriText: parts.uriText,
+      uri,
+      params: parts.params,
+      rawExpiresSec,
+      expiresSec: clampedExpiry(config, rawExpiresSec),
+    };
     if (parts.displayName !== undefined) contact.displayName = parts.displayName;
     if (typeof q === 'string') contact.q = q;
     contacts.push(contact);
@@ -222,5 +248,13 @@ export function checkRegister(config: MidRegistrarConfig, request: RegisterReque
 
 /** REG-5: a URI named twice in one REGISTER: the last wins (kept at its last position). */
 function lastOccurrences(contacts: CheckedContact[]): CheckedContact[] {
-  return contacts.filter((c, i) => !contacts.slice(i + 1).some((later) => urisEqual(later.uri, c.uri)));
+  if (contacts.length < 2) return contacts;
+  const kept: CheckedContact[] = [];
+  for (let i = 0; i < contacts.length; i++) if (!namedLater(contacts, i)) kept.push(contacts[i]);
+  return kept;
+}
+
+function namedLater(contacts: readonly CheckedContact[], i: number): boolean {
+  for (let j = i + 1; j < contacts.length; j++) if (urisEqual(contacts[j].uri, contacts[i].uri)) return true;
+  return false;
 }

@@ -2,7 +2,7 @@
  * REG-11: the contact limit, and eviction at commit with `forceRegistration`.
  */
 import type { MidRegistrarConfig } from '../config';
-import { type AorRecord, validBindings } from '../model';
+import { type AorRecord, validBindings, withBindings } from '../model';
 
 /**
  * Ends the least recently updated valid bindings not named by the committing REGISTER while the AoR
@@ -36,5 +36,5 @@ export function evictOverLimit(
   const bindings = config.mode === 1
     ? record.bindings.map((b) => (victims.has(b.contactId) ? { ...b, endedAtMs: nowMs, endReason: 'evicted' as const } : b))
     : record.bindings.filter((b) => !victims.has(b.contactId));
-  return { ...record, bindings };
+  return withBindings(record, bindings);
 }

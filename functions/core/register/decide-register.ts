@@ -29,16 +29,18 @@ import {
   type RelayKind,
   type RelayedContact,
   bindingLapsesAtMs,
+  copyRecord,
   emptyAorRecord,
   isIncarnationOpen,
   isRelayLive,
   retainedIds,
   validBindings,
+  withBindings,
 } from '../model';
 import type { IdGenerator } from '../random';
 import { collectEndedWork } from '../timed-work/collect-ended-work';
 import { type SipUri, parseUri, urisEqual } from '../../../sip-gateway/src/sip/uri';
-import { bindingListHeaders, pathEchoHeaders, shouldEchoPath } from './binding-list';
+import { bindingListHeaders, pathEchoField, shouldEchoPath } from './binding-list';
 import { type CheckResult, type CheckedContact, type CheckedRegister, checkRegister } from './check-register';
 import { evictOverLimit } from './contact-limit';
 import {
@@ -70,11 +72,11 @@ export interface RegisterOutcome {
   aor?: string;
 }
 
-/** One contact of the REGISTER against the record (REG-5, REG-6). */
+/** One contact of the REGISTER against the record (REG-5, REG-6); every plan has the same three fields. */
 interface ContactPlan {
   contact: CheckedContact;
   /** The valid binding its URI matches, if any (REG-5: ended bindings never match). */
-  match?: Binding;
+  match: Binding | undefined;
   /** REG-6: duplicate within `cseqDelay`: no change, counts as absorbed. */
   skipped: boolean;
 }
@@ -157,13 +159,9 @@ function reject(
 
 /** REG-10: the local 200 OK for a record at `nowMs`. */
 function okResponse(s: Situation, record: AorRecord): LocalResponse {
-  const echo = shouldEchoPath(s.config, s.register.path, s.register.supportsPath);
-  return {
-    status: 200,
-    reason: 'OK',
-    headers: [...bindingListHeaders(record, s.nowMs), ...pathEchoHeaders(echo, s.register.path)],
-    toTag: s.ids.randomTag(),
-  };
+  const headers = bindingListHeaders(record, s.nowMs);
+  if (shouldEchoPath(s.config, s.register.path, s.register.supportsPath)) headers.push(pathEchoField(s.register.path));
+  return { status: 200, reason: 'OK', headers, toTag: s.ids.randomTag() };
 }
 
 /**
@@ -179,21 +177,10 @@ function decideQuery(s: Situation): RegisterOutcome {
 
 function decideContacts(s: Situation): RegisterOutcome {
   const { config, request, nowMs } = s;
-  // Bindings are parsed only when needed: a refresh usually repeats the stored Contact byte for byte,
-  // and equal texts are equal URIs (REG-5).
-  const parsedUris = new Map<Binding, SipUri | undefined>();
-  const uriOf = (b: Binding): SipUri | undefined => {
-    if (!parsedUris.has(b)) parsedUris.set(b, parseBindingUri(b));
-    return parsedUris.get(b);
-  };
-  const plans: ContactPlan[] = s.register.contacts.map((contact) => {
-    const match = s.valid.find((b) => {
-      if (b.contactUri === contact.uriText) return true;
-      const uri = uriOf(b);
-      return uri !== undefined && urisEqual(uri, contact.uri);
-    });
-    return match === undefined ? { contact, skipped: false } : { contact, match, skipped: false };
-  });
+  // Plain loops, no closures, Map or per-call arrays beyond the plans: this runs for every refresh.
+  const bindingUris: BindingUris = [];
+  const plans: ContactPlan[] = [];
+  for (const contact of s.register.contacts) plans.push({ contact, match: matchingBinding(s.valid, contact, bindingUris), skipped: false });
 
   // REG-1 step 8, REG-6 (modes 1 and 2): CSeq order per binding with the same Call-ID.
   if (config.mode !== 0) {
@@ -211,9 +198,12 @@ function decideContacts(s: Situation): RegisterOutcome {
 
   // REG-11: valid bindings after the REGISTER = valid − removed + new, counted in every mode.
   if (config.maxContacts > 0 && !config.forceRegistration) {
-    const removed = plans.filter((p) => p.match !== undefined && p.contact.expiresSec === 0).length;
-    const added = plans.filter((p) => p.match === undefined && p.contact.expiresSec > 0).length;
-    if (s.valid.length - removed + added > config.maxContacts) {
+    let after = s.valid.length;
+    for (const p of plans) {
+      if (p.match !== undefined && p.contact.expiresSec === 0) after -= 1;
+      else if (p.match === undefined && p.contact.expiresSec > 0) after += 1;
+    }
+    if (after > config.maxContacts) {
       return reject(config, s.ids, REGISTRAR_ERRORS.tooManyContacts, undefined, s.register.aor);
     }
   }
@@ -230,12 +220,25 @@ function decideContacts(s: Situation): RegisterOutcome {
   }
 }
 
-function parseBindingUri(binding: Binding): SipUri | undefined {
-  try {
-    return parseUri(binding.contactUri);
-  } catch {
-    return undefined;
+/** Parsed URIs of the valid bindings by index, filled on first need; null: the stored URI does not parse. */
+type BindingUris = (SipUri | null | undefined)[];
+
+/**
+ * REG-5: the first valid binding whose URI equals the contact's. Bindings are parsed only when needed: a
+ * refresh usually repeats the stored Contact byte for byte, and equal texts are equal URIs.
+ */
+function matchingBinding(valid: readonly Binding[], contact: CheckedContact, uris: BindingUris): Binding | undefined {
+  for (let i = 0; i < valid.length; i++) {
+    const b = valid[i];
+    if (b.contactUri === contact.uriText) return b;
+    let uri = uris[i];
+    if (uri === undefined) {
+      uri = safeParse(b.contactUri) ?? null;
+      uris[i] = uri;
+    }
+    if (uri !== null && urisEqual(uri, contact.uri)) return b;
   }
+  return undefined;
 }
 
 /**
@@ -245,15 +248,16 @@ function parseBindingUri(binding: Binding): SipUri | undefined {
  */
 function mode1Absorbable(s: Situation, plans: ContactPlan[]): boolean {
   const { config, nowMs } = s;
-  return plans.every((plan) => {
-    if (plan.skipped) return true;
+  for (const plan of plans) {
+    if (plan.skipped) continue;
     const b = plan.match;
     const e = plan.contact.expiresSec;
     if (e === 0 || b === undefined) return false;
     if (config.absorbRequiresSameCallId && b.callId !== s.request.callId) return false;
     const lapsesAtMs = bindingLapsesAtMs(b, s.record) as number;
-    return nowMs + e * 1000 + config.refreshMarginMs < lapsesAtMs;
-  });
+    if (!(nowMs + e * 1000 + config.refreshMarginMs < lapsesAtMs)) return false;
+  }
+  return true;
 }
 
 /**
@@ -295,29 +299,52 @@ function survivingExpiries(s: Situation, active: ContactPlan[]): number[] {
   return expiries;
 }
 
-/** M1-4, M2-4: a named binding refreshed by an absorbed REGISTER (U and the upstream contact unchanged). */
+/**
+ * M1-4, M2-4: a named binding refreshed by an absorbed REGISTER (U and the upstream contact unchanged).
+ *
+ * Built field by field in the order of {@link Binding} (as `committedBinding` builds it), never by spread
+ * and `delete`: a deleted property turns the object into a slow dictionary, and every binding in one
+ * hidden class keeps the store's JSON.stringify of the record on its fast path.
+ */
 function refreshed(s: Situation, b: Binding, contact: CheckedContact): Binding {
   const next: Binding = {
-    ...b,
+    contactId: b.contactId,
+    contactUri: b.contactUri,
     requestedExpiresSec: contact.expiresSec,
     expiresAtMs: s.nowMs + contact.expiresSec * 1000,
     callId: s.request.callId,
     cseq: s.request.cseq,
     updatedAtMs: s.nowMs,
-    // PTH-2: the latest flow wins (NAT rebinding); PTH-5: the Path of the last REGISTER is the Route set.
+    createdAtMs: b.createdAtMs,
+    // PTH-2: the latest flow wins (NAT rebinding); PTH-5: the Path of the last REGISTER is the Route set
+    // (the checked REGISTER's own copy; records are immutable, so bindings may share it).
     flow: s.request.flow,
-    path: [...s.register.path],
+    path: s.register.path,
   };
-  if (s.request.userAgent === undefined) delete next.userAgent;
-  else next.userAgent = s.request.userAgent;
+  if (b.displayName !== undefined) next.displayName = b.displayName;
+  if (b.q !== undefined) next.q = b.q;
+  // M1-4: the User-Agent of the last REGISTER (none when it sent none).
+  if (s.request.userAgent !== undefined) next.userAgent = s.request.userAgent;
+  if (b.endedAtMs !== undefined) next.endedAtMs = b.endedAtMs;
+  if (b.endReason !== undefined) next.endReason = b.endReason;
+  if (b.upstream !== undefined) next.upstream = b.upstream;
+  if (b.incarnationId !== undefined) next.incarnationId = b.incarnationId;
   return next;
+}
+
+/** The contact of the last active plan naming binding `contactId`, if any (the last wins, REG-5). */
+function refreshingContact(plans: readonly ContactPlan[], contactId: string): CheckedContact | undefined {
+  let contact: CheckedContact | undefined;
+  for (const p of plans) if (!p.skipped && p.match !== undefined && p.match.contactId === contactId) contact = p.contact;
+  return contact;
 }
 
 function absorbOutcome(s: Situation, plans: ContactPlan[], changed: AorRecord | undefined, newContactIds: string[]): RegisterOutcome {
   let nextRecord = changed;
-  if (nextRecord !== undefined) {
-    const named = new Set(plans.flatMap((p) => (p.match === undefined ? [] : [p.match.contactId])));
-    for (const id of newContactIds) named.add(id);
+  // REG-11: eviction needs a limit (evictOverLimit changes nothing without one), so only then the named ids.
+  if (nextRecord !== undefined && s.config.maxContacts > 0) {
+    const named = new Set(newContactIds);
+    for (const p of plans) if (p.match !== undefined) named.add(p.match.contactId);
     nextRecord = evictOverLimit(s.config, nextRecord, named, s.nowMs);
   }
   const response = okResponse(s, nextRecord ?? s.record);
@@ -328,14 +355,17 @@ function absorbOutcome(s: Situation, plans: ContactPlan[], changed: AorRecord | 
 
 /** M1-4: absorbing moves expiresAt and the flow of each named binding; U is unchanged. */
 function absorbMode1(s: Situation, plans: ContactPlan[]): RegisterOutcome {
-  const updates = new Map<string, CheckedContact>();
-  for (const p of plans) if (!p.skipped && p.match !== undefined) updates.set(p.match.contactId, p.contact);
-  if (updates.size === 0) return absorbOutcome(s, plans, undefined, []);
-  const bindings = s.record.bindings.map((b) => {
-    const contact = updates.get(b.contactId);
-    return contact === undefined ? b : refreshed(s, b, contact);
-  });
-  return absorbOutcome(s, plans, { ...s.record, bindings }, []);
+  const current = s.record.bindings;
+  // Copied on the first refreshed binding; none refreshed (all skipped, REG-6) means no change.
+  let bindings: Binding[] | undefined;
+  for (let i = 0; i < current.length; i++) {
+    const contact = refreshingContact(plans, current[i].contactId);
+    if (contact === undefined) continue;
+    bindings ??= current.slice();
+    bindings[i] = refreshed(s, current[i], contact);
+  }
+  if (bindings === undefined) return absorbOutcome(s, plans, undefined, []);
+  return absorbOutcome(s, plans, withBindings(s.record, bindings), []);
 }
 
 /**
@@ -361,33 +391,29 @@ function absorbMode2(s: Situation, plans: ContactPlan[]): RegisterOutcome {
     if (p.match !== undefined || p.contact.expiresSec === 0) continue;
     const contactId = freshId(s.ids, taken);
     newContactIds.push(contactId);
-    bindings.push(newBinding(s, p.contact, contactId, { incarnationId, expiresAtMs: s.nowMs + p.contact.expiresSec * 1000 }));
+    bindings.push(newBinding(s, p.contact, contactId, incarnationId));
   }
-  return absorbOutcome(s, plans, { ...s.record, bindings }, newContactIds);
+  return absorbOutcome(s, plans, withBindings(s.record, bindings), newContactIds);
 }
 
-/** A binding created by an absorbed REGISTER (M2-4). */
-function newBinding(
-  s: Situation,
-  contact: CheckedContact,
-  contactId: string,
-  extra: Pick<Binding, 'expiresAtMs'> & Partial<Binding>,
-): Binding {
+/** A binding of incarnation `incarnationId` created by an absorbed REGISTER (M2-4), fields in the order of {@link refreshed}. */
+function newBinding(s: Situation, contact: CheckedContact, contactId: string, incarnationId: string): Binding {
   const binding: Binding = {
     contactId,
     contactUri: contact.uriText,
     requestedExpiresSec: contact.expiresSec,
+    expiresAtMs: s.nowMs + contact.expiresSec * 1000,
     callId: s.request.callId,
     cseq: s.request.cseq,
     updatedAtMs: s.nowMs,
     createdAtMs: s.nowMs,
     flow: s.request.flow,
-    path: [...s.register.path],
-    ...extra,
+    path: s.register.path,
   };
   if (contact.displayName !== undefined) binding.displayName = contact.displayName;
   if (contact.q !== undefined) binding.q = contact.q;
   if (s.request.userAgent !== undefined) binding.userAgent = s.request.userAgent;
+  binding.incarnationId = incarnationId;
   return binding;
 }
 
@@ -541,13 +567,16 @@ function relay(s: Situation, kind: RelayKind, plans: ContactPlan[]): RegisterOut
   if (config.upstreamOutboundProxy !== undefined) instructions.outboundProxy = config.upstreamOutboundProxy;
   if (supported !== undefined) instructions.supported = supported;
 
+  const nextRecord = copyRecord(record);
+  nextRecord.pendingRelays = [...record.pendingRelays, pending];
+  nextRecord.relayCount = seq;
   return {
     decision: {
       kind: 'forward',
       relay: instructions,
       context: { version: CONTRACT_VERSION, aor: register.aor, relayId: pending.relayId, mode: config.mode },
     },
-    nextRecord: { ...record, pendingRelays: [...record.pendingRelays, pending], relayCount: seq },
+    nextRecord,
     newContactIds: fresh,
     aor: register.aor,
   };

@@ -111,13 +111,49 @@ export function refreshPointMs(
   candidates: readonly Binding[],
 ): number | undefined {
   const refreshAtMs = upstream.lapsesAtMs - config.refreshMarginMs;
-  const needed = candidates.some(
-    (binding) =>
-      binding.endedAtMs === undefined &&
-      binding.expiresAtMs > refreshAtMs &&
-      binding.requestedExpiresSec * 1000 + config.refreshMarginMs < upstream.grantedExpiresSec * 1000,
-  );
+  const needed = candidates.some((binding) => needsRefreshAt(config, upstream, refreshAtMs, binding));
   return needed ? refreshAtMs : undefined;
+}
+
+/**
+ * {@link refreshPointMs} of a binding's own registration (mode 1), its candidates being the bindings with
+ * that contact id: the same answer without the candidate array (due times are computed on every commit).
+ */
+export function contactRefreshPointMs(
+  config: Pick<MidRegistrarConfig, 'refreshMarginMs'>,
+  record: TimedWorkRecord,
+  contactId: string,
+  upstream: UpstreamRegistration,
+): number | undefined {
+  const refreshAtMs = upstream.lapsesAtMs - config.refreshMarginMs;
+  for (const binding of record.bindings) {
+    if (binding.contactId === contactId && needsRefreshAt(config, upstream, refreshAtMs, binding)) return refreshAtMs;
+  }
+  return undefined;
+}
+
+/** DRG-8: whether a binding the registration covers needs a refresh at P. */
+function needsRefreshAt(
+  config: Pick<MidRegistrarConfig, 'refreshMarginMs'>,
+  upstream: UpstreamRegistration,
+  refreshAtMs: number,
+  binding: Binding,
+): boolean {
+  return (
+    binding.endedAtMs === undefined &&
+    binding.expiresAtMs > refreshAtMs &&
+    binding.requestedExpiresSec * 1000 + config.refreshMarginMs < upstream.grantedExpiresSec * 1000
+  );
+}
+
+/** The work id of the proactive refresh of a binding's own registration (mode 1). */
+export function contactRefreshWorkId(contactId: string): string {
+  return `refresh:${contactId}`;
+}
+
+/** The work id of the proactive refresh of an incarnation's registration (mode 2). */
+export function incarnationRefreshWorkId(incarnationId: string): string {
+  return `refresh:inc:${incarnationId}`;
 }
 
 /** The refresh targets of a record: every binding with its own upstream (mode 1), the incarnation (mode 2). */
@@ -125,12 +161,12 @@ export function refreshTargets(record: TimedWorkRecord): { target: RefreshTarget
   const targets: { target: RefreshTarget; upstream: UpstreamRegistration; workId: string }[] = [];
   for (const binding of record.bindings) {
     if (binding.upstream !== undefined) {
-      targets.push({ target: { contactId: binding.contactId }, upstream: binding.upstream, workId: `refresh:${binding.contactId}` });
+      targets.push({ target: { contactId: binding.contactId }, upstream: binding.upstream, workId: contactRefreshWorkId(binding.contactId) });
     }
   }
   const incarnation = record.incarnation;
   if (incarnation?.upstream !== undefined) {
-    targets.push({ target: { incarnationId: incarnation.id }, upstream: incarnation.upstream, workId: `refresh:inc:${incarnation.id}` });
+    targets.push({ target: { incarnationId: incarnation.id }, upstream: incarnation.upstream, workId: incarnationRefreshWorkId(incarnation.id) });
   }
   return targets;
 }

@@ -50,46 +50,57 @@ export class InProcessDecisionInvoker implements DecisionInvoker {
     this.release();
     return decision;
   };
+  /** Each operation's service call and failure handler, built once so a call allocates no closure. */
+  private readonly register: Operation<'register'>;
+  private readonly registerReply: Operation<'register-reply'>;
+  private readonly lookupOperation: Operation<'lookup'>;
 
   constructor(private readonly options: InProcessDecisionInvokerOptions) {
     const randomBytes = createPooledRandomBytes();
     this.newToTag = options.newToTag ?? (() => randomBytes(6).toString('hex'));
+    const { services } = options;
+    this.register = this.operation('register', (request) => services.register(request));
+    this.registerReply = this.operation('register-reply', (request) => services.registerReply(request));
+    this.lookupOperation = this.operation('lookup', (request) => services.lookup(request));
   }
 
   decideRegister(request: RegisterRequest): Promise<RegisterDecision> {
-    return this.call('register', request, (r) => this.options.services.register(r));
+    return this.call(this.register, request);
   }
 
   decideRegisterReply(request: RegisterReplyRequest): Promise<RegisterReplyDecision> {
-    return this.call('register-reply', request, (r) => this.options.services.registerReply(r));
+    return this.call(this.registerReply, request);
   }
 
   lookup(request: LookupRequest): Promise<LookupDecision> {
-    return this.call('lookup', request, (r) => this.options.services.lookup(r));
+    return this.call(this.lookupOperation, request);
   }
 
   async drain(): Promise<void> {
     while (this.outstanding > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private call<O extends DecisionOperation>(
-    operation: O,
-    request: DecisionRequests[O],
-    run: (request: DecisionRequests[O]) => Promise<DecisionResults[O]>,
-  ): Promise<DecisionResults[O]> {
+  private operation<O extends DecisionOperation>(name: O, run: Operation<O>['run']): Operation<O> {
+    return {
+      run,
+      failed: (error: unknown) => {
+        this.release();
+        this.options.logger?.error({ err: error, operation: name }, 'decision failed');
+        this.options.metrics?.increment('decision_failed_error');
+        return buildFailureDecision(name, this.options.retryAfterMs, this.newToTag());
+      },
+    };
+  }
+
+  private call<O extends DecisionOperation>(operation: Operation<O>, request: DecisionRequests[O]): Promise<DecisionResults[O]> {
     this.outstanding += 1;
     let decided: Promise<DecisionResults[O]>;
     try {
-      decided = run(request);
+      decided = operation.run(request);
     } catch (error) {
       decided = Promise.reject(error);
     }
-    return decided.then(this.settled, (error: unknown) => {
-      this.release();
-      this.options.logger?.error({ err: error, operation }, 'decision failed');
-      this.options.metrics?.increment('decision_failed_error');
-      return buildFailureDecision(operation, this.options.retryAfterMs, this.newToTag());
-    });
+    return decided.then(this.settled, operation.failed);
   }
 
   private release(): void {
@@ -99,4 +110,10 @@ export class InProcessDecisionInvoker implements DecisionInvoker {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** One operation of the invoker: how to ask the service, and the failure decision when it throws or rejects. */
+interface Operation<O extends DecisionOperation> {
+  run(request: DecisionRequests[O]): Promise<DecisionResults[O]>;
+  failed(error: unknown): DecisionResults[O];
 }

@@ -15,6 +15,11 @@ import { createResponse, type SipMessage } from '../sip/message';
 import type { RegisterMessages } from './register-proxy';
 import { formatOwnVia, removeTopVia } from './via-ops';
 
+/** Option tags lower-cased; most REGISTERs carry none, and an empty list is returned as is. */
+function lowerCased(tags: string[]): string[] {
+  return tags.length === 0 ? tags : tags.map((tag) => tag.toLowerCase());
+}
+
 /**
  * Builds the SIP side of the REGISTER flow.
  *
@@ -35,7 +40,7 @@ export function createSipRegisterMessages(retryAfterMs: number, newToTag: () => 
           callId: request.callId(),
           cseq: request.cseq().seq,
           path: request.headerValues('Path'),
-          supported: request.headerValues('Supported').map((tag) => tag.toLowerCase()),
+          supported: lowerCased(request.headerValues('Supported')),
           hasAuthorization: request.hasAuthorization(),
           flow,
           receivedAtMs,

@@ -1,5 +1,6 @@
 import {
   bindingLapsesAtMs,
+  copyRecord,
   emptyAorRecord,
   isBindingValid,
   isIncarnationOpen,
@@ -7,8 +8,9 @@ import {
   listedExpiresSec,
   retainedIds,
   validBindings,
+  withBindings,
 } from '../../../../functions/core/model';
-import type { PendingRelay } from '../../../../functions/core/model';
+import type { AorRecord, PendingRelay } from '../../../../functions/core/model';
 import { testBinding, testRecord, udpFlow, upstreamRegistration } from '../../../support/core-builders';
 
 function pendingRelay(overrides: Partial<PendingRelay> = {}): PendingRelay {
@@ -20,6 +22,47 @@ function pendingRelay(overrides: Partial<PendingRelay> = {}): PendingRelay {
 }
 
 describe('model', () => {
+  describe('copyRecord, withBindings', () => {
+    it('replaces the bindings and keeps every other field of a record that has all of them', () => {
+      // Prepare: Required<…> makes this fixture (and so the check) follow every new field of AorRecord.
+      const upstream = upstreamRegistration();
+      const full: Required<AorRecord> = {
+        aor: 'alice@example.com',
+        bindings: [testBinding({ contactId: '1' })],
+        incarnation: { id: '9', createdAtMs: 0 },
+        pendingRelays: [pendingRelay()],
+        deregisterWork: [{ workId: 'd1', cause: 'expired', upstream, dueAtMs: 0, attempts: 0, nextAttemptAtMs: 0 }],
+        relayCount: 3,
+        refreshWork: [{ workId: 'r1', target: { contactId: '1' }, forLapsesAtMs: 1, forced: false, attempts: 0, nextAttemptAtMs: 0, lastCseq: 1 }],
+        pathOverlaps: [{ contactUri: 'sip:alice@192.0.2.7', fromMs: 0, untilMs: 1 }],
+        upstreamShadows: [{ workId: 's1', upstream }],
+      };
+      const bindings = [testBinding({ contactId: '2' })];
+
+      // Act
+      const copy = copyRecord(full);
+      const next = withBindings(full, bindings);
+
+      // Assess
+      expect(copy).toStrictEqual(full);
+      expect(copy).not.toBe(full);
+      expect(next).toStrictEqual({ ...full, bindings });
+      expect(full.bindings[0].contactId).toBe('1');
+    });
+
+    it('adds no field the record lacks', () => {
+      // Prepare
+      const record = testRecord();
+
+      // Act
+      const next = withBindings(record, []);
+
+      // Assess
+      expect(Object.keys(copyRecord(record)).sort()).toEqual(Object.keys(record).sort());
+      expect(Object.keys(next).sort()).toEqual(Object.keys(record).sort());
+    });
+  });
+
   describe('GEN-3: validity', () => {
     it.each<[string, number, boolean]>([
       ['before both', 59_999, true],

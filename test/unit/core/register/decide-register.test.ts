@@ -94,6 +94,25 @@ describe('decideRegister', () => {
       expect(outcome.newContactIds).toEqual([]);
     });
 
+    it('M1-4: a refresh keeps the committed binding\'s fields in their order, and one without User-Agent drops the stored one', () => {
+      // Prepare
+      const contacts = ['<sip:alice@192.0.2.7:5062>;expires=60'];
+      const first = registerRequest({ contacts, cseq: 1, userAgent: 'Phone/1', receivedAtMs: 0 });
+      const committed = registerThroughUpstream(mode1, undefined, first, { sentAtMs: 0, receivedAtMs: 40, grantSec: 3600 }).record;
+      const refresh = (cseq: number, userAgent?: string) =>
+        registerRequest({ contacts, cseq, receivedAtMs: cseq * 1000, ...(userAgent === undefined ? {} : { userAgent }) });
+
+      // Act
+      const withAgent = decideRegister(mode1, refresh(2, 'Phone/2'), committed, 2000, testIds()).nextRecord!;
+      const withoutAgent = decideRegister(mode1, refresh(3), withAgent, 3000, testIds()).nextRecord!;
+
+      // Assess
+      expect(Object.keys(withAgent.bindings[0])).toEqual(Object.keys(committed.bindings[0]));
+      expect(withAgent.bindings[0].userAgent).toBe('Phone/2');
+      expect('userAgent' in withoutAgent.bindings[0]).toBe(false);
+      expect(withoutAgent.bindings[0]).toMatchObject({ contactId: committed.bindings[0].contactId, cseq: 3, expiresAtMs: 63_000, upstream: committed.bindings[0].upstream });
+    });
+
     it.each<[string, Partial<Parameters<typeof registerRequest>[0]>]>([
       ['a new contact', { contacts: ['<sip:alice@192.0.2.7:5062>;expires=60', '<sip:alice@198.51.100.4>;expires=60'] }],
       ['expires=0', { contacts: ['<sip:alice@192.0.2.7:5062>;expires=0'] }],
