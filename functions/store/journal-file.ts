@@ -134,17 +134,33 @@ export interface JournalIo {
 
 const nodeIo: JournalIo = { writeSync: (fd, data) => fs.writeSync(fd, data), fsyncSync: (fd) => fs.fsyncSync(fd) };
 
-interface Waiter {
+/** The lines appended in one event-loop turn: they are written together and share one promise. */
+interface Group {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Appends in the group (for failure counting). */
+  calls: number;
 }
 
-/** Appends lines to a journal file with group commit. */
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject, calls: 0 };
+}
+
+/**
+ * Appends lines to a journal file with group commit. The appends of one turn share one promise (one
+ * allocation per group instead of a promise, executor closure and waiter object per append).
+ */
 export class JournalWriter {
   private fd: number;
   private pending: string[] = [];
-  private waiters: Waiter[] = [];
-  private scheduled = false;
+  private group: Group | undefined;
   private failure: Error | undefined;
   /** Lines written since the file was opened or rewritten. */
   linesWritten = 0;
@@ -154,25 +170,29 @@ export class JournalWriter {
    * @param fsync fsync after each group (survives power loss; much slower)
    * @param afterFlush called after each successful group write (e.g. to compact)
    * @param io the write and fsync calls
+   * @param failureOf the error a failed group (of `calls` appends) rejects with, given the write's error
    */
   constructor(
     readonly path: string,
     private readonly fsync: boolean,
     private readonly afterFlush: () => void = () => undefined,
     private readonly io: JournalIo = nodeIo,
+    private readonly failureOf: (cause: Error, calls: number) => Error = (cause) => cause,
   ) {
     this.fd = fs.openSync(path, 'a');
   }
 
-  /** Appends `line` (ending in "\n"); resolves once it is written. */
+  /** Appends `line` (ending in "\n"); resolves once it is written (a promise shared by the turn's appends). */
   append(line: string): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
     this.pending.push(line);
-    if (!this.scheduled) {
-      this.scheduled = true;
+    let group = this.group;
+    if (group === undefined) {
+      group = this.group = newGroup();
       setImmediate(() => this.flush());
     }
-    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    group.calls += 1;
+    return group.promise;
   }
 
   /** The error that stopped this writer, if any. */
@@ -182,23 +202,22 @@ export class JournalWriter {
 
   /** Writes every pending line now. */
   flush(): void {
-    this.scheduled = false;
-    if (this.pending.length === 0) return;
+    const group = this.group;
+    if (group === undefined) return;
     const lines = this.pending;
-    const waiters = this.waiters;
     this.pending = [];
-    this.waiters = [];
+    this.group = undefined;
     try {
       if (this.failure !== undefined) throw this.failure;
       this.io.writeSync(this.fd, lines.length === 1 ? lines[0] : lines.join(''));
       if (this.fsync) this.io.fsyncSync(this.fd);
     } catch (err) {
       this.failure ??= err as Error;
-      for (const w of waiters) w.reject(this.failure);
+      group.reject(this.failureOf(this.failure, group.calls));
       return;
     }
     this.linesWritten += lines.length;
-    for (const w of waiters) w.resolve();
+    group.resolve();
     this.afterFlush();
   }
 

@@ -451,5 +451,24 @@ describe('Class: EmbeddedBindingStore', () => {
       await expect(store.put({ aor: 'b@x', contacts: [] }, 0, { ttlEpochSec: TTL })).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(store.stats().failures).toBe(1);
     });
+
+    it('ERR-5: every call of a failed group write rejects with StoreUnavailableError and counts as a failure', async () => {
+      // Prepare
+      const diskFull = (): number => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      };
+      const store = openStore({ journalIo: { writeSync: diskFull, fsyncSync: () => undefined } });
+
+      // Act
+      const calls = [
+        store.put({ aor: 'a@x', contacts: [] }, 0, { ttlEpochSec: TTL }),
+        store.put({ aor: 'b@x', contacts: [] }, 0, { ttlEpochSec: TTL }),
+        store.claimContactId('c1', 'a@x', TTL),
+      ];
+
+      // Assess
+      for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(store.stats().failures).toBe(3);
+    });
   });
 });
