@@ -128,7 +128,8 @@ export function syncDirectory(filePath: string): void {
 
 /** The file-system calls a {@link JournalWriter} writes with (injectable for fault-injection tests). */
 export interface JournalIo {
-  writeSync(fd: number, data: string): number;
+  /** Writes `data` (or a first part of it) at the end of the file; returns the bytes written. */
+  writeSync(fd: number, data: Uint8Array): number;
   fsyncSync(fd: number): void;
 }
 
@@ -159,7 +160,14 @@ function newGroup(): Group {
  */
 export class JournalWriter {
   private fd: number;
-  private pending: string[] = [];
+  /**
+   * The group's lines, UTF-8 encoded as they are appended: the flush writes this buffer as it is,
+   * where joining the lines into one string and encoding that allocated a copy of the group twice.
+   * Reused by every group; it grows to the largest group seen.
+   */
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private size = 0;
+  private pendingLines = 0;
   private group: Group | undefined;
   private failure: Error | undefined;
   /** Lines written since the file was opened or rewritten. */
@@ -185,7 +193,10 @@ export class JournalWriter {
   /** Appends `line` (ending in "\n"); resolves once it is written (a promise shared by the turn's appends). */
   append(line: string): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
-    this.pending.push(line);
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    if (this.size + 3 * line.length > this.buffer.length) this.grow(3 * line.length);
+    this.size += this.buffer.write(line, this.size, 'utf8');
+    this.pendingLines += 1;
     let group = this.group;
     if (group === undefined) {
       group = this.group = newGroup();
@@ -204,21 +215,34 @@ export class JournalWriter {
   flush(): void {
     const group = this.group;
     if (group === undefined) return;
-    const lines = this.pending;
-    this.pending = [];
+    const lines = this.pendingLines;
+    const size = this.size;
     this.group = undefined;
+    this.pendingLines = 0;
+    this.size = 0;
     try {
       if (this.failure !== undefined) throw this.failure;
-      this.io.writeSync(this.fd, lines.length === 1 ? lines[0] : lines.join(''));
+      for (let written = 0; written < size; ) {
+        const count = this.io.writeSync(this.fd, this.buffer.subarray(written, size));
+        if (!(count > 0)) throw new Error(`${this.path}: write returned ${count}`);
+        written += count;
+      }
       if (this.fsync) this.io.fsyncSync(this.fd);
     } catch (err) {
       this.failure ??= err as Error;
       group.reject(this.failureOf(this.failure, group.calls));
       return;
     }
-    this.linesWritten += lines.length;
+    this.linesWritten += lines;
     group.resolve();
     this.afterFlush();
+  }
+
+  /** Makes room for `bytes` more bytes in the group buffer, keeping what it holds. */
+  private grow(bytes: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.size + bytes));
+    this.buffer.copy(grown, 0, 0, this.size);
+    this.buffer = grown;
   }
 
   /**

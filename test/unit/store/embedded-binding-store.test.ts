@@ -423,7 +423,7 @@ describe('Class: EmbeddedBindingStore', () => {
   describe('Journal writes', () => {
     it('writes puts issued in the same event-loop turn with one write(2) and acknowledges them after it', async () => {
       // Prepare
-      const writeSync = jest.fn((fd: number, data: string) => fs.writeSync(fd, data));
+      const writeSync = jest.fn((fd: number, data: Uint8Array) => fs.writeSync(fd, data));
       const store = openStore({ journalIo: { writeSync, fsyncSync: (fd) => fs.fsyncSync(fd) } });
 
       // Act
@@ -433,6 +433,22 @@ describe('Class: EmbeddedBindingStore', () => {
       expect(versions).toHaveLength(50);
       expect(writeSync).toHaveBeenCalledTimes(1);
       expect(journalLines()).toHaveLength(50);
+    });
+
+    it('GEN-1: journals a group larger than the write buffer, with multi-byte UTF-8, and replays it intact', async () => {
+      // Prepare: 200 records of ~1.5 KB each (≥ 300 KB in one group), with 2-, 3- and 4-byte UTF-8 characters.
+      const store = openStore();
+      const contact = `sip:ü€😀@x;${'p'.repeat(1500)}`;
+      const puts = Array.from({ length: 200 }, (_, i) => store.put({ aor: `ü${i}@x`, contacts: [contact] }, 0, { ttlEpochSec: TTL }));
+      const versions = await Promise.all(puts);
+      store.close();
+
+      // Act
+      const reopened = openStore();
+
+      // Assess
+      expect(reopened.recoveredTruncatedTail).toBe(false);
+      for (let i = 0; i < 200; i += 1) expect(await reopened.get(`ü${i}@x`)).toEqual({ record: { aor: `ü${i}@x`, contacts: [contact] }, version: versions[i] });
     });
 
     it('ERR-5: a failed journal write rejects with StoreUnavailableError and the store stops acknowledging', async () => {
