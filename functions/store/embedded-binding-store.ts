@@ -26,11 +26,12 @@
  *   immutable (the core builds new records). `freezeRecords` deep-freezes them so a mutation throws;
  *   it is on by default when NODE_ENV is `test` or `development`.
  * - Cost: a put is one JSON.stringify of the record (its journal line) plus a share of one write(2); a
- *   get is a map lookup.
+ *   get is a map lookup; a compaction serializes every live record once more (docs/store.md has the
+ *   measured alternatives: keeping each record's JSON for the snapshot cost ~6 KB of RSS per record).
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { firstVersion, type AorIndex, type BindingStore, type DeadLetter, type StoredAor } from './binding-store';
+import { firstVersion, shardOf, type AorIndex, type BindingStore, type DeadLetter, type StoredAor } from './binding-store';
 import { DueIndex } from './due-index';
 import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from './errors';
 import { JournalWriter, readJournal, rewriteJournal, writeFileAtomically, type JournalIo } from './journal-file';
@@ -77,6 +78,8 @@ interface RecordEntry {
   version: number;
   dueAtMs: number | undefined;
   ttlEpochSec: number;
+  /** `shardOf(aor)`, computed once per record: a refresh that moves the due time skips the hash. */
+  shard: number;
 }
 
 interface ContactIdEntry {
@@ -279,8 +282,9 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     const line = putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec);
     if (this.freezeRecords) deepFreeze(record);
     if (current === undefined) {
-      this.records.set(aor, { record, version, dueAtMs, ttlEpochSec });
-      if (dueAtMs !== undefined) this.due.set(aor, dueAtMs);
+      const shard = shardOf(aor, this.options.shardCount);
+      this.records.set(aor, { record, version, dueAtMs, ttlEpochSec, shard });
+      if (dueAtMs !== undefined) this.due.set(aor, dueAtMs, shard);
     } else {
       // Updated in place: no map write, and no due-index work when the due time is unchanged.
       const dueChanged = current.dueAtMs !== dueAtMs;
@@ -288,7 +292,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       current.version = version;
       current.dueAtMs = dueAtMs;
       current.ttlEpochSec = ttlEpochSec;
-      if (dueChanged) this.due.set(aor, dueAtMs);
+      if (dueChanged) this.due.set(aor, dueAtMs, current.shard);
     }
     await this.journal.append(line);
     return version;
@@ -303,7 +307,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       throw new VersionConflictError(aor, expectedVersion, current?.version);
     }
     this.records.delete(aor);
-    if (current.dueAtMs !== undefined) this.due.set(aor, undefined);
+    if (current.dueAtMs !== undefined) this.due.set(aor, undefined, current.shard);
     return this.journal.append(`${JSON.stringify({ t: 'd', a: aor })}\n`);
   }
 
@@ -451,7 +455,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     for (const [aor, entry] of this.records) {
       if (entry.ttlEpochSec < nowSec) {
         this.records.delete(aor);
-        if (entry.dueAtMs !== undefined) this.due.set(aor, undefined);
+        if (entry.dueAtMs !== undefined) this.due.set(aor, undefined, entry.shard);
         continue;
       }
       yield putLine(JSON.stringify(entry.record), entry.version, entry.dueAtMs, entry.ttlEpochSec);
@@ -487,8 +491,9 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
         const aor = entry.r.aor;
         const dueAtMs = entry.d ?? undefined;
         if (this.freezeRecords) deepFreeze(entry.r);
-        this.records.set(aor, { record: entry.r, version: entry.v, dueAtMs, ttlEpochSec: entry.x });
-        this.due.set(aor, dueAtMs);
+        const shard = shardOf(aor, this.options.shardCount);
+        this.records.set(aor, { record: entry.r, version: entry.v, dueAtMs, ttlEpochSec: entry.x, shard });
+        this.due.set(aor, dueAtMs, shard);
         this.lastFirstVersion = Math.max(this.lastFirstVersion, entry.v);
         break;
       }
