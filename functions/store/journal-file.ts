@@ -135,6 +135,11 @@ export interface JournalIo {
 
 const nodeIo: JournalIo = { writeSync: (fd, data) => fs.writeSync(fd, data), fsyncSync: (fd) => fs.fsyncSync(fd) };
 
+/** Size of a journal writer's group buffer (a group of ~60 put lines fits). */
+const INITIAL_BUFFER_BYTES = 64 * 1024;
+/** A group buffer grown past this size by a burst is replaced by a fresh one after its write. */
+const MAX_KEPT_BUFFER_BYTES = 1024 * 1024;
+
 /** The lines appended in one event-loop turn: they are written together and share one promise. */
 interface Group {
   promise: Promise<void>;
@@ -163,9 +168,10 @@ export class JournalWriter {
   /**
    * The group's lines, UTF-8 encoded as they are appended: the flush writes this buffer as it is,
    * where joining the lines into one string and encoding that allocated a copy of the group twice.
-   * Reused by every group; it grows to the largest group seen.
+   * Reused by every group; grown for a larger group and dropped after it (past
+   * {@link MAX_KEPT_BUFFER_BYTES}), so a burst does not pin memory.
    */
-  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   private size = 0;
   private pendingLines = 0;
   private group: Group | undefined;
@@ -220,10 +226,12 @@ export class JournalWriter {
     this.group = undefined;
     this.pendingLines = 0;
     this.size = 0;
+    const buffer = this.buffer;
+    if (buffer.length > MAX_KEPT_BUFFER_BYTES) this.buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
     try {
       if (this.failure !== undefined) throw this.failure;
       for (let written = 0; written < size; ) {
-        const count = this.io.writeSync(this.fd, this.buffer.subarray(written, size));
+        const count = this.io.writeSync(this.fd, buffer.subarray(written, size));
         if (!(count > 0)) throw new Error(`${this.path}: write returned ${count}`);
         written += count;
       }

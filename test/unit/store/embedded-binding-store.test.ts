@@ -436,11 +436,13 @@ describe('Class: EmbeddedBindingStore', () => {
     });
 
     it('GEN-1: journals a group larger than the write buffer, with multi-byte UTF-8, and replays it intact', async () => {
-      // Prepare: 200 records of ~1.5 KB each (≥ 300 KB in one group), with 2-, 3- and 4-byte UTF-8 characters.
+      // Prepare: 800 records of ~1.5 KB each (1.2 MB in one group: the buffer grows, then is replaced),
+      // with 2-, 3- and 4-byte UTF-8 characters; then one more group in the replaced buffer.
       const store = openStore();
       const contact = `sip:ü€😀@x;${'p'.repeat(1500)}`;
-      const puts = Array.from({ length: 200 }, (_, i) => store.put({ aor: `ü${i}@x`, contacts: [contact] }, 0, { ttlEpochSec: TTL }));
+      const puts = Array.from({ length: 800 }, (_, i) => store.put({ aor: `ü${i}@x`, contacts: [contact] }, 0, { ttlEpochSec: TTL }));
       const versions = await Promise.all(puts);
+      versions.push(await store.put({ aor: 'ü800@x', contacts: [contact] }, 0, { ttlEpochSec: TTL }));
       store.close();
 
       // Act
@@ -448,7 +450,7 @@ describe('Class: EmbeddedBindingStore', () => {
 
       // Assess
       expect(reopened.recoveredTruncatedTail).toBe(false);
-      for (let i = 0; i < 200; i += 1) expect(await reopened.get(`ü${i}@x`)).toEqual({ record: { aor: `ü${i}@x`, contacts: [contact] }, version: versions[i] });
+      for (let i = 0; i <= 800; i += 1) expect(await reopened.get(`ü${i}@x`)).toEqual({ record: { aor: `ü${i}@x`, contacts: [contact] }, version: versions[i] });
     });
 
     it('ERR-5: a failed journal write rejects with StoreUnavailableError and the store stops acknowledging', async () => {
