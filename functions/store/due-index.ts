@@ -65,9 +65,12 @@ export class DueIndex {
     this.heaps = Array.from({ length: shardCount }, () => []);
   }
 
-  /** Sets (or, with undefined, clears) the due time of `aor`. */
-  set(aor: string, dueAtMs: number | undefined): void {
-    const shard = shardOf(aor, this.shardCount);
+  /**
+   * Sets (or, with undefined, clears) the due time of `aor`.
+   *
+   * @param shard `shardOf(aor, shardCount)`, when the caller keeps it (saves hashing the AoR per call)
+   */
+  set(aor: string, dueAtMs: number | undefined, shard: number = shardOf(aor, this.shardCount)): void {
     const current = this.dueByShard[shard];
     if (current.get(aor) === dueAtMs) return;
     if (dueAtMs === undefined) {

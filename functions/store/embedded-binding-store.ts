@@ -26,11 +26,12 @@
  *   immutable (the core builds new records). `freezeRecords` deep-freezes them so a mutation throws;
  *   it is on by default when NODE_ENV is `test` or `development`.
  * - Cost: a put is one JSON.stringify of the record (its journal line) plus a share of one write(2); a
- *   get is a map lookup.
+ *   get is a map lookup; a compaction serializes every live record once more (docs/store.md has the
+ *   measured alternatives: keeping each record's JSON for the snapshot cost ~6 KB of RSS per record).
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { firstVersion, type AorIndex, type BindingStore, type DeadLetter, type StoredAor } from './binding-store';
+import { firstVersion, shardOf, type AorIndex, type BindingStore, type DeadLetter, type StoredAor } from './binding-store';
 import { DueIndex } from './due-index';
 import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from './errors';
 import { JournalWriter, readJournal, rewriteJournal, writeFileAtomically, type JournalIo } from './journal-file';
@@ -77,6 +78,8 @@ interface RecordEntry {
   version: number;
   dueAtMs: number | undefined;
   ttlEpochSec: number;
+  /** `shardOf(aor)`, computed once per record: a refresh that moves the due time skips the hash. */
+  shard: number;
 }
 
 interface ContactIdEntry {
@@ -194,8 +197,14 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     for (const entry of contents.entries) this.replay(entry as JournalEntry);
     const dir = options.dataDir;
     const fsync = options.fsync ?? false;
-    this.journal = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.journal), fsync, () => this.compactIfLarge(), options.journalIo);
-    this.deadLetters = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.deadLetters), fsync, undefined, options.journalIo);
+    this.journal = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.journal), fsync, () => this.compactIfLarge(), options.journalIo, (cause, calls) => {
+      this.counters.failures += calls;
+      return new StoreUnavailableError('journal write failed; the embedded store stopped accepting writes', { cause });
+    });
+    this.deadLetters = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.deadLetters), fsync, undefined, options.journalIo, (cause, calls) => {
+      this.counters.failures += calls;
+      return new StoreUnavailableError('dead-letter journal write failed', { cause });
+    });
     this.compactAtStart();
   }
 
@@ -240,7 +249,8 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
   async get(aor: string): Promise<StoredAor<R> | undefined> {
     this.assertOpen();
     const entry = this.records.get(aor);
-    this.counters.add({ reads: 1, itemsRead: entry ? 1 : 0 });
+    this.counters.reads += 1;
+    if (entry !== undefined) this.counters.itemsRead += 1;
     return entry ? { record: entry.record as R, version: entry.version } : undefined;
   }
 
@@ -251,7 +261,8 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       const entry = this.records.get(aor);
       if (entry !== undefined && !result.has(aor)) result.set(aor, { record: entry.record as R, version: entry.version });
     }
-    this.counters.add({ reads: 1, itemsRead: result.size });
+    this.counters.reads += 1;
+    this.counters.itemsRead += result.size;
     return result;
   }
 
@@ -259,9 +270,9 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     this.assertOpen();
     const aor = record.aor;
     const current = this.records.get(aor);
-    this.counters.add({ writes: 1 });
+    this.counters.writes += 1;
     if ((current?.version ?? 0) !== expectedVersion) {
-      this.counters.add({ conflicts: 1 });
+      this.counters.conflicts += 1;
       throw new VersionConflictError(aor, expectedVersion, current?.version);
     }
     const version = expectedVersion === 0 ? this.nextFirstVersion() : expectedVersion + 1;
@@ -271,8 +282,9 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     const line = putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec);
     if (this.freezeRecords) deepFreeze(record);
     if (current === undefined) {
-      this.records.set(aor, { record, version, dueAtMs, ttlEpochSec });
-      if (dueAtMs !== undefined) this.due.set(aor, dueAtMs);
+      const shard = shardOf(aor, this.options.shardCount);
+      this.records.set(aor, { record, version, dueAtMs, ttlEpochSec, shard });
+      if (dueAtMs !== undefined) this.due.set(aor, dueAtMs, shard);
     } else {
       // Updated in place: no map write, and no due-index work when the due time is unchanged.
       const dueChanged = current.dueAtMs !== dueAtMs;
@@ -280,67 +292,66 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       current.version = version;
       current.dueAtMs = dueAtMs;
       current.ttlEpochSec = ttlEpochSec;
-      if (dueChanged) this.due.set(aor, dueAtMs);
+      if (dueChanged) this.due.set(aor, dueAtMs, current.shard);
     }
-    await this.append(line);
+    await this.journal.append(line);
     return version;
   }
 
   async delete(aor: string, expectedVersion: number): Promise<void> {
     this.assertOpen();
     const current = this.records.get(aor);
-    this.counters.add({ writes: 1 });
+    this.counters.writes += 1;
     if (current === undefined || current.version !== expectedVersion) {
-      this.counters.add({ conflicts: 1 });
+      this.counters.conflicts += 1;
       throw new VersionConflictError(aor, expectedVersion, current?.version);
     }
     this.records.delete(aor);
-    if (current.dueAtMs !== undefined) this.due.set(aor, undefined);
-    return this.append(`${JSON.stringify({ t: 'd', a: aor })}\n`);
+    if (current.dueAtMs !== undefined) this.due.set(aor, undefined, current.shard);
+    return this.journal.append(`${JSON.stringify({ t: 'd', a: aor })}\n`);
   }
 
   async findDue(shard: number, nowMs: number, limit: number): Promise<string[]> {
     this.assertOpen();
     const aors = this.due.findDue(shard, nowMs, limit);
-    this.counters.add({ reads: 1, itemsRead: aors.length });
+    this.counters.reads += 1;
+    this.counters.itemsRead += aors.length;
     return aors;
   }
 
   async claimContactId(contactId: string, aor: string, ttlEpochSec: number): Promise<void> {
     this.assertOpen();
     const holder = this.contactIds.get(contactId);
-    this.counters.add({ writes: 1 });
+    this.counters.writes += 1;
     if (holder !== undefined && holder.aor !== aor) {
-      this.counters.add({ conflicts: 1 });
+      this.counters.conflicts += 1;
       throw new ContactIdTakenError(contactId);
     }
     const entry = { aor, ttlEpochSec: Math.floor(ttlEpochSec) };
     this.contactIds.set(contactId, entry);
-    return this.append(contactLine(contactId, entry));
+    return this.journal.append(contactLine(contactId, entry));
   }
 
   async findAorByContactId(contactId: string): Promise<string | undefined> {
     this.assertOpen();
     const holder = this.contactIds.get(contactId);
-    this.counters.add({ reads: 1, itemsRead: holder ? 1 : 0 });
+    this.counters.reads += 1;
+    if (holder !== undefined) this.counters.itemsRead += 1;
     return holder?.aor;
   }
 
   async releaseContactId(contactId: string, aor: string): Promise<void> {
     this.assertOpen();
     if (this.contactIds.get(contactId)?.aor !== aor) return;
-    this.counters.add({ writes: 1 });
+    this.counters.writes += 1;
     this.contactIds.delete(contactId);
-    return this.append(`${JSON.stringify({ t: 'u', i: contactId })}\n`);
+    return this.journal.append(`${JSON.stringify({ t: 'u', i: contactId })}\n`);
   }
 
   async putDeadLetter(letter: DeadLetter): Promise<void> {
     this.assertOpen();
-    this.counters.add({ writes: 1 });
-    return this.deadLetters.append(`${JSON.stringify(letter)}\n`).catch((err: unknown) => {
-      this.counters.add({ failures: 1 });
-      throw new StoreUnavailableError('dead-letter journal write failed', { cause: err });
-    });
+    this.counters.writes += 1;
+    return this.deadLetters.append(`${JSON.stringify(letter)}\n`);
   }
 
   stats(): StoreStats {
@@ -390,7 +401,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     try {
       generation = this.sealJournal();
     } catch (err) {
-      this.counters.add({ failures: 1 });
+      this.counters.failures += 1;
       throw new StoreUnavailableError('embedded store compaction could not seal the journal', { cause: err });
     }
     const snapshotPath = nodePath.join(dir, EMBEDDED_FILES.snapshot);
@@ -410,7 +421,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       if (!(await writeFileAtomically(snapshotPath, tmp, nextPiece, () => this.closed))) return;
       await this.removeSealedUpTo(generation);
     } catch (err) {
-      this.counters.add({ failures: 1 });
+      this.counters.failures += 1;
       throw new StoreUnavailableError('embedded store compaction failed; the journal is unchanged', { cause: err });
     }
   }
@@ -444,7 +455,7 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     for (const [aor, entry] of this.records) {
       if (entry.ttlEpochSec < nowSec) {
         this.records.delete(aor);
-        if (entry.dueAtMs !== undefined) this.due.set(aor, undefined);
+        if (entry.dueAtMs !== undefined) this.due.set(aor, undefined, entry.shard);
         continue;
       }
       yield putLine(JSON.stringify(entry.record), entry.version, entry.dueAtMs, entry.ttlEpochSec);
@@ -474,21 +485,15 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     }
   }
 
-  private append(line: string): Promise<void> {
-    return this.journal.append(line).catch((err: unknown) => {
-      this.counters.add({ failures: 1 });
-      throw new StoreUnavailableError('journal write failed; the embedded store stopped accepting writes', { cause: err });
-    });
-  }
-
   private replay(entry: JournalEntry): void {
     switch (entry.t) {
       case 'p': {
         const aor = entry.r.aor;
         const dueAtMs = entry.d ?? undefined;
         if (this.freezeRecords) deepFreeze(entry.r);
-        this.records.set(aor, { record: entry.r, version: entry.v, dueAtMs, ttlEpochSec: entry.x });
-        this.due.set(aor, dueAtMs);
+        const shard = shardOf(aor, this.options.shardCount);
+        this.records.set(aor, { record: entry.r, version: entry.v, dueAtMs, ttlEpochSec: entry.x, shard });
+        this.due.set(aor, dueAtMs, shard);
         this.lastFirstVersion = Math.max(this.lastFirstVersion, entry.v);
         break;
       }

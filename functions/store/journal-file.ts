@@ -128,23 +128,53 @@ export function syncDirectory(filePath: string): void {
 
 /** The file-system calls a {@link JournalWriter} writes with (injectable for fault-injection tests). */
 export interface JournalIo {
-  writeSync(fd: number, data: string): number;
+  /** Writes `data` (or a first part of it) at the end of the file; returns the bytes written. */
+  writeSync(fd: number, data: Uint8Array): number;
   fsyncSync(fd: number): void;
 }
 
 const nodeIo: JournalIo = { writeSync: (fd, data) => fs.writeSync(fd, data), fsyncSync: (fd) => fs.fsyncSync(fd) };
 
-interface Waiter {
+/** Size of a journal writer's group buffer (a group of ~60 put lines fits). */
+const INITIAL_BUFFER_BYTES = 64 * 1024;
+/** A group buffer grown past this size by a burst is replaced by a fresh one after its write. */
+const MAX_KEPT_BUFFER_BYTES = 1024 * 1024;
+
+/** The lines appended in one event-loop turn: they are written together and share one promise. */
+interface Group {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Appends in the group (for failure counting). */
+  calls: number;
 }
 
-/** Appends lines to a journal file with group commit. */
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject, calls: 0 };
+}
+
+/**
+ * Appends lines to a journal file with group commit. The appends of one turn share one promise (one
+ * allocation per group instead of a promise, executor closure and waiter object per append).
+ */
 export class JournalWriter {
   private fd: number;
-  private pending: string[] = [];
-  private waiters: Waiter[] = [];
-  private scheduled = false;
+  /**
+   * The group's lines, UTF-8 encoded as they are appended: the flush writes this buffer as it is,
+   * where joining the lines into one string and encoding that allocated a copy of the group twice.
+   * Reused by every group; grown for a larger group and dropped after it (past
+   * {@link MAX_KEPT_BUFFER_BYTES}), so a burst does not pin memory.
+   */
+  private buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
+  private size = 0;
+  private pendingLines = 0;
+  private group: Group | undefined;
   private failure: Error | undefined;
   /** Lines written since the file was opened or rewritten. */
   linesWritten = 0;
@@ -154,25 +184,32 @@ export class JournalWriter {
    * @param fsync fsync after each group (survives power loss; much slower)
    * @param afterFlush called after each successful group write (e.g. to compact)
    * @param io the write and fsync calls
+   * @param failureOf the error a failed group (of `calls` appends) rejects with, given the write's error
    */
   constructor(
     readonly path: string,
     private readonly fsync: boolean,
     private readonly afterFlush: () => void = () => undefined,
     private readonly io: JournalIo = nodeIo,
+    private readonly failureOf: (cause: Error, calls: number) => Error = (cause) => cause,
   ) {
     this.fd = fs.openSync(path, 'a');
   }
 
-  /** Appends `line` (ending in "\n"); resolves once it is written. */
+  /** Appends `line` (ending in "\n"); resolves once it is written (a promise shared by the turn's appends). */
   append(line: string): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    this.pending.push(line);
-    if (!this.scheduled) {
-      this.scheduled = true;
+    if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    if (this.size + 3 * line.length > this.buffer.length) this.grow(3 * line.length);
+    this.size += this.buffer.write(line, this.size, 'utf8');
+    this.pendingLines += 1;
+    let group = this.group;
+    if (group === undefined) {
+      group = this.group = newGroup();
       setImmediate(() => this.flush());
     }
-    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    group.calls += 1;
+    return group.promise;
   }
 
   /** The error that stopped this writer, if any. */
@@ -182,24 +219,38 @@ export class JournalWriter {
 
   /** Writes every pending line now. */
   flush(): void {
-    this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const lines = this.pending;
-    const waiters = this.waiters;
-    this.pending = [];
-    this.waiters = [];
+    const group = this.group;
+    if (group === undefined) return;
+    const lines = this.pendingLines;
+    const size = this.size;
+    this.group = undefined;
+    this.pendingLines = 0;
+    this.size = 0;
+    const buffer = this.buffer;
+    if (buffer.length > MAX_KEPT_BUFFER_BYTES) this.buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
     try {
       if (this.failure !== undefined) throw this.failure;
-      this.io.writeSync(this.fd, lines.length === 1 ? lines[0] : lines.join(''));
+      for (let written = 0; written < size; ) {
+        const count = this.io.writeSync(this.fd, buffer.subarray(written, size));
+        if (!(count > 0)) throw new Error(`${this.path}: write returned ${count}`);
+        written += count;
+      }
       if (this.fsync) this.io.fsyncSync(this.fd);
     } catch (err) {
       this.failure ??= err as Error;
-      for (const w of waiters) w.reject(this.failure);
+      group.reject(this.failureOf(this.failure, group.calls));
       return;
     }
-    this.linesWritten += lines.length;
-    for (const w of waiters) w.resolve();
+    this.linesWritten += lines;
+    group.resolve();
     this.afterFlush();
+  }
+
+  /** Makes room for `bytes` more bytes in the group buffer, keeping what it holds. */
+  private grow(bytes: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.size + bytes));
+    this.buffer.copy(grown, 0, 0, this.size);
+    this.buffer = grown;
   }
 
   /**

@@ -21,32 +21,50 @@ export interface StoreStats {
   failures: number;
 }
 
-/** Mutable counters behind {@link StoreStats}. */
-export class StoreStatsCounter {
-  private current: StoreStats = StoreStatsCounter.zero();
-
-  private static zero(): StoreStats {
-    return { reads: 0, writes: 0, itemsRead: 0, readCapacityUnits: 0, writeCapacityUnits: 0, conflicts: 0, failures: 0 };
-  }
+/**
+ * Mutable counters behind {@link StoreStats}. Hot paths increment the fields directly
+ * (`counters.writes += 1`): unlike {@link StoreStatsCounter.add}, that allocates no delta object.
+ */
+export class StoreStatsCounter implements StoreStats {
+  reads = 0;
+  writes = 0;
+  itemsRead = 0;
+  readCapacityUnits = 0;
+  writeCapacityUnits = 0;
+  conflicts = 0;
+  failures = 0;
 
   /** Adds `delta` to the counters. */
   add(delta: Partial<StoreStats>): void {
-    const c = this.current;
-    c.reads += delta.reads ?? 0;
-    c.writes += delta.writes ?? 0;
-    c.itemsRead += delta.itemsRead ?? 0;
-    c.readCapacityUnits += delta.readCapacityUnits ?? 0;
-    c.writeCapacityUnits += delta.writeCapacityUnits ?? 0;
-    c.conflicts += delta.conflicts ?? 0;
-    c.failures += delta.failures ?? 0;
+    this.reads += delta.reads ?? 0;
+    this.writes += delta.writes ?? 0;
+    this.itemsRead += delta.itemsRead ?? 0;
+    this.readCapacityUnits += delta.readCapacityUnits ?? 0;
+    this.writeCapacityUnits += delta.writeCapacityUnits ?? 0;
+    this.conflicts += delta.conflicts ?? 0;
+    this.failures += delta.failures ?? 0;
   }
 
   /** A copy of the counters. */
   snapshot(): StoreStats {
-    return { ...this.current };
+    return {
+      reads: this.reads,
+      writes: this.writes,
+      itemsRead: this.itemsRead,
+      readCapacityUnits: this.readCapacityUnits,
+      writeCapacityUnits: this.writeCapacityUnits,
+      conflicts: this.conflicts,
+      failures: this.failures,
+    };
   }
 
   reset(): void {
-    this.current = StoreStatsCounter.zero();
+    this.reads = 0;
+    this.writes = 0;
+    this.itemsRead = 0;
+    this.readCapacityUnits = 0;
+    this.writeCapacityUnits = 0;
+    this.conflicts = 0;
+    this.failures = 0;
   }
 }

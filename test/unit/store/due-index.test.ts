@@ -35,6 +35,25 @@ describe('Class: DueIndex', () => {
     expect(index.size).toBe(1);
   });
 
+  it('files an AoR in the shard its caller passes, the same as when it hashes the AoR itself', () => {
+    // Prepare
+    const hashed = new DueIndex(8);
+    const given = new DueIndex(8);
+    const aors = Array.from({ length: 40 }, (_, i) => `user${i}@example.com`);
+
+    // Act
+    aors.forEach((aor, i) => {
+      hashed.set(aor, i);
+      given.set(aor, i, shardOf(aor, 8));
+    });
+    given.set(aors[0], undefined, shardOf(aors[0], 8));
+    hashed.set(aors[0], undefined);
+
+    // Assess
+    for (let shard = 0; shard < 8; shard += 1) expect(given.findDue(shard, 100, 100)).toEqual(hashed.findDue(shard, 100, 100));
+    expect(given.size).toBe(39);
+  });
+
   it('keeps shards apart', () => {
     // Prepare
     const index = new DueIndex(4);

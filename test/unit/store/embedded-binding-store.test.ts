@@ -423,7 +423,7 @@ describe('Class: EmbeddedBindingStore', () => {
   describe('Journal writes', () => {
     it('writes puts issued in the same event-loop turn with one write(2) and acknowledges them after it', async () => {
       // Prepare
-      const writeSync = jest.fn((fd: number, data: string) => fs.writeSync(fd, data));
+      const writeSync = jest.fn((fd: number, data: Uint8Array) => fs.writeSync(fd, data));
       const store = openStore({ journalIo: { writeSync, fsyncSync: (fd) => fs.fsyncSync(fd) } });
 
       // Act
@@ -433,6 +433,24 @@ describe('Class: EmbeddedBindingStore', () => {
       expect(versions).toHaveLength(50);
       expect(writeSync).toHaveBeenCalledTimes(1);
       expect(journalLines()).toHaveLength(50);
+    });
+
+    it('GEN-1: journals a group larger than the write buffer, with multi-byte UTF-8, and replays it intact', async () => {
+      // Prepare: 800 records of ~1.5 KB each (1.2 MB in one group: the buffer grows, then is replaced),
+      // with 2-, 3- and 4-byte UTF-8 characters; then one more group in the replaced buffer.
+      const store = openStore();
+      const contact = `sip:ü€😀@x;${'p'.repeat(1500)}`;
+      const puts = Array.from({ length: 800 }, (_, i) => store.put({ aor: `ü${i}@x`, contacts: [contact] }, 0, { ttlEpochSec: TTL }));
+      const versions = await Promise.all(puts);
+      versions.push(await store.put({ aor: 'ü800@x', contacts: [contact] }, 0, { ttlEpochSec: TTL }));
+      store.close();
+
+      // Act
+      const reopened = openStore();
+
+      // Assess
+      expect(reopened.recoveredTruncatedTail).toBe(false);
+      for (let i = 0; i <= 800; i += 1) expect(await reopened.get(`ü${i}@x`)).toEqual({ record: { aor: `ü${i}@x`, contacts: [contact] }, version: versions[i] });
     });
 
     it('ERR-5: a failed journal write rejects with StoreUnavailableError and the store stops acknowledging', async () => {
@@ -450,6 +468,25 @@ describe('Class: EmbeddedBindingStore', () => {
       await expect(store.get('a@x')).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.put({ aor: 'b@x', contacts: [] }, 0, { ttlEpochSec: TTL })).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(store.stats().failures).toBe(1);
+    });
+
+    it('ERR-5: every call of a failed group write rejects with StoreUnavailableError and counts as a failure', async () => {
+      // Prepare
+      const diskFull = (): number => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      };
+      const store = openStore({ journalIo: { writeSync: diskFull, fsyncSync: () => undefined } });
+
+      // Act
+      const calls = [
+        store.put({ aor: 'a@x', contacts: [] }, 0, { ttlEpochSec: TTL }),
+        store.put({ aor: 'b@x', contacts: [] }, 0, { ttlEpochSec: TTL }),
+        store.claimContactId('c1', 'a@x', TTL),
+      ];
+
+      // Assess
+      for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(store.stats().failures).toBe(3);
     });
   });
 });
