@@ -63,6 +63,18 @@ const MAX_CSEQ = 4294967295;
 const KEY_OF: Readonly<Record<string, string>> = { From: 'from', To: 'to', 'Call-ID': 'call-id', CSeq: 'cseq', Via: 'via' };
 /** Headers that may appear once only (RFC 3261 §7.3.1: they are not lists). */
 const SINGLE_INSTANCE = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'];
+
+/** Bit `1 << i` for the key of `SINGLE_INSTANCE[i]`, else 0: validate() checks them all in one pass. */
+function singleInstanceBit(key: string): number {
+  switch (key) {
+    case 'from': return 1;
+    case 'to': return 2;
+    case 'call-id': return 4;
+    case 'cseq': return 8;
+    case 'max-forwards': return 16;
+    default: return 0;
+  }
+}
 /** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
 const SIP_VERSION = 'SIP/2.0';
 const EMPTY = Buffer.alloc(0);
@@ -609,11 +621,10 @@ export class SipMessage {
    */
   validate(): void {
     if (this.topVia() === undefined) this.required('Via');
-    for (const name of SINGLE_INSTANCE) {
-      if (this.countFields(name) > 1) {
-        const ctx = this.responseContext();
-        throw new SipParseError(`Bad ${name} header`, { code: 'bad-header', header: name, ...(ctx ? { responseContext: ctx } : {}) });
-      }
+    const repeated = this.repeatedSingleInstance();
+    if (repeated !== undefined) {
+      const ctx = this.responseContext();
+      throw new SipParseError(`Bad ${repeated} header`, { code: 'bad-header', header: repeated, ...(ctx ? { responseContext: ctx } : {}) });
     }
     this.fromTag();
     this.toTag();
@@ -626,11 +637,17 @@ export class SipMessage {
     }
   }
 
-  private countFields(name: string): number {
-    const key = headerKey(name) ?? name.toLowerCase();
-    let n = 0;
-    for (const f of this.fields) if (f.key === key) n++;
-    return n;
+  /** The first of {@link SINGLE_INSTANCE} (in that order) present more than once, in one pass over the fields. */
+  private repeatedSingleInstance(): string | undefined {
+    let seen = 0;
+    let repeated = 0;
+    for (const f of this.fields) {
+      const bit = singleInstanceBit(f.key);
+      if ((seen & bit) !== 0) repeated |= bit;
+      seen |= bit;
+    }
+    if (repeated === 0) return undefined;
+    return SINGLE_INSTANCE.find((_name, i) => (repeated & (1 << i)) !== 0);
   }
 
   /**
@@ -730,18 +747,19 @@ export class SipMessage {
    * the end when absent); an empty list removes the header.
    */
   setHeader(name: string, values: readonly string[]): void {
-    const added = values.map((v) => this.newField(name, v));
+    const added: HeaderField[] = [];
+    for (const v of values) added.push(this.newField(name, v));
     const key = added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase());
     const out: HeaderField[] = [];
     let placed = false;
     for (const f of this.fields) {
       if (f.key !== key) out.push(f);
       else if (!placed) {
-        out.push(...added);
+        for (const a of added) out.push(a);
         placed = true;
       }
     }
-    if (!placed) out.push(...added);
+    if (!placed) for (const a of added) out.push(a);
     this.fields = out;
     this.touched(key);
   }

@@ -391,6 +391,34 @@ describe('Module: message', () => {
     });
   });
 
+  describe('Method: validate', () => {
+    it.each([
+      [['CSeq: 1 REGISTER', 'From: <sip:b@example.com>;tag=f2'], 'From'],
+      [['CSeq: 1 REGISTER', 'Max-Forwards: 70', 'Max-Forwards: 70'], 'CSeq'],
+      [['Call-ID: c2'], 'Call-ID'],
+      [['t: <sip:a@example.com>'], 'To'],
+      [['Max-Forwards: 70', 'Max-Forwards: 69'], 'Max-Forwards'],
+    ])('rejects %j repeated (RFC 3261 §7.3.1), naming %s first', (extra, header) => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, ...extra]));
+      // Act
+      const err = parseError(() => m.validate());
+      // Assess
+      expect(err.reason).toBe(`Bad ${header} header`);
+      expect(err.header).toBe(header);
+      expect(err.answerable).toBe(true);
+    });
+
+    it('accepts each of From, To, Call-ID, CSeq and Max-Forwards once, other headers repeated', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, 'Max-Forwards: 70', 'Contact: <sip:a@x>', 'Contact: <sip:b@x>', BASE[0]]));
+      // Act
+      const act = (): void => m.validate();
+      // Assess
+      expect(act).not.toThrow();
+    });
+  });
+
   describe('Function: createResponse (RFC 3261 §8.2.6)', () => {
     it('copies Via, From, To, Call-ID and CSeq, adds the To tag, Content-Length 0', () => {
       // Prepare
