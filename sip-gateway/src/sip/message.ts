@@ -747,8 +747,8 @@ export class SipMessage {
    * the end when absent); an empty list removes the header.
    */
   setHeader(name: string, values: readonly string[]): void {
-    const added: HeaderField[] = [];
-    for (const v of values) added.push(this.newField(name, v));
+    const added = values.map((v) => this.newField(name, v));
+    if (added.length === 1 && this.replaceSingle(added[0])) return;
     const key = added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase());
     const out: HeaderField[] = [];
     let placed = false;
@@ -762,6 +762,26 @@ export class SipMessage {
     if (!placed) for (const a of added) out.push(a);
     this.fields = out;
     this.touched(key);
+  }
+
+  /**
+   * Replaces the one field of `f`'s header with `f` in an exact copy of the field list, and returns
+   * true; false (nothing done) when the header has no field or several. The usual edit (top Via stamp,
+   * Max-Forwards): an array grown by push() would reserve 17 slots and regrow past 17 fields.
+   */
+  private replaceSingle(f: HeaderField): boolean {
+    let at = -1;
+    for (let i = 0; i < this.fields.length; i++) {
+      if (this.fields[i].key !== f.key) continue;
+      if (at >= 0) return false;
+      at = i;
+    }
+    if (at < 0) return false;
+    const out = this.fields.slice();
+    out[at] = f;
+    this.fields = out;
+    this.touched(f.key);
+    return true;
   }
 
   /** Removes every field of this header. */

@@ -377,6 +377,21 @@ describe('Module: message', () => {
       expect(m.responseContext()).toMatchObject({ from: '<sip:b@example.com>;tag=f2', callId: 'c2', cseq: '2 REGISTER' });
     });
 
+    it('setHeader with one value replaces a lone field in place and collapses repeated ones at the first', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, 'Max-Forwards: 70', 'Supported: path', 'Supported: outbound']));
+      const other = m.clone();
+      // Act
+      m.setHeader('Max-Forwards', ['69']);
+      m.setHeader('Supported', ['gruu']);
+      // Assess
+      expect(m.headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards', 'Supported']);
+      expect(m.maxForwards()).toBe(69);
+      expect(m.supported()).toEqual(['gruu']);
+      expect(other.maxForwards()).toBe(70);
+      expect(other.supported()).toEqual(['path', 'outbound']);
+    });
+
     it('forgets a removed header', () => {
       // Prepare
       const m = parseMessage(msg(['OPTIONS sip:r SIP/2.0', ...BASE.map((l) => l.replace('REGISTER', 'OPTIONS')), 'Supported: path', 'Max-Forwards: 70']));
