@@ -92,12 +92,6 @@ function parseHost(text: string, host: string): void {
 }
 
 /**
- * URI parameters are gathered here and copied out with one exact-size slice, not grown by push() (which
- * reserves 17 slots, 152 B, on the first push). Slots past the last parse's count are stale, never read.
- */
-const gathered: UriParam[] = [];
-
-/**
  * Parses a `sip:` or `sips:` URI (RFC 3261 §19.1.1). The scheme is case-insensitive; everything
  * else keeps its case and escaping.
  *
@@ -176,7 +170,7 @@ export function parseUri(text: string): SipUri {
   }
 
   // uri-parameters: names and values validated in place, then cut once
-  let count = 0;
+  const params: UriParam[] = [];
   while (codeAt(text, i) === 59) {
     const ns = i + 1;
     let j = ns;
@@ -196,14 +190,13 @@ export function parseUri(text: string): SipUri {
         k++;
       }
       if (k === vs || !validRange(PARAM, text, vs, k)) throw bad(text, 'parameter');
-      gathered[count++] = { name, value: text.slice(vs, k) };
+      params.push({ name, value: text.slice(vs, k) });
       i = k;
     } else {
-      gathered[count++] = { name };
+      params.push({ name });
       i = j;
     }
   }
-  const params = count === 0 ? [] : gathered.slice(0, count);
 
   // headers = "?" header *( "&" header )
   let headers: string | undefined;
