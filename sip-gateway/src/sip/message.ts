@@ -825,12 +825,24 @@ export class SipMessage {
     if (status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
     const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
     const fields: HeaderField[] = [];
-    // RFC 3261 §8.2.6.2: every Via in order, then From, Call-ID, CSeq and To (tagged when it has no tag) equal the request's.
-    for (const f of request.fields) if (f.key === 'via') fields.push(request.copiedField(f, 'Via'));
+    // RFC 3261 §8.2.6.2: every Via in order, then From, Call-ID, CSeq and To (tagged when it has no tag)
+    // equal the request's. One pass finds them all.
+    let from: HeaderField | undefined;
+    let to: HeaderField | undefined;
+    let callId: HeaderField | undefined;
+    let cseq: HeaderField | undefined;
+    for (const f of request.fields) {
+      if (f.key === 'via') fields.push(request.copiedField(f, 'Via'));
+      else if (f.key === 'from') from ??= f;
+      else if (f.key === 'to') to ??= f;
+      else if (f.key === 'call-id') callId ??= f;
+      else if (f.key === 'cseq') cseq ??= f;
+    }
     if (fields.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
-    for (const name of RESPONSE_COPIED) {
-      const key = KEY_OF[name];
-      const f = request.fields.find((g) => g.key === key);
+    const copied = [from, to, callId, cseq];
+    for (let k = 0; k < RESPONSE_COPIED.length; k++) {
+      const name = RESPONSE_COPIED[k];
+      const f = copied[k];
       if (f === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
       const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
       fields.push(tagged ? makeField(name, `${request.fieldValue(f)};tag=${opts.toTag}`) : request.copiedField(f, name));
