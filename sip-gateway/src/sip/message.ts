@@ -210,17 +210,15 @@ function emptySlots(): ParsedSlots {
 function makeField(name: string, value: string): HeaderField {
   const key = headerKey(name);
   if (key === undefined) throw new SipParseError(`Bad header name ${name}`, { code: 'bad-header' });
-  if (hasLineBreak(value, 0, value.length)) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
+  // Two native scans: a RegExp test or a charCodeAt loop cost 2-3 times more per field (profiled).
+  if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
   return { name: name.length === 1 ? canonicalHeaderName(key) : name, key, start: -1, end: -1, valueStart: -1, folded: false, value };
 }
 
-/** True when `text[start, end)` holds a CR or LF. A char loop: a RegExp test cost ~40 ns per field. */
-function hasLineBreak(text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 13 || c === 10) return true;
-  }
-  return false;
+/** True when `text[start, end)` holds a CR (a received line holds no LF: the indexer splits lines at LF). */
+function hasCr(text: string, start: number, end: number): boolean {
+  const cr = text.indexOf('\r', start);
+  return cr >= 0 && cr < end;
 }
 
 /** The Content-Length of a bodiless response, shared: fields are immutable. */
@@ -865,7 +863,7 @@ export class SipMessage {
     const text = this.text;
     const verbatim = !this.highBytes && !f.folded && f.valueStart === f.start + name.length + 1 && f.end > f.valueStart + 1
       && text.charCodeAt(f.valueStart) === 32 && !isLws(text.charCodeAt(f.valueStart + 1)) && !isLws(text.charCodeAt(f.end - 1))
-      && !hasLineBreak(text, f.valueStart, f.end);
+      && !hasCr(text, f.valueStart, f.end);
     return verbatim ? f : makeField(name, this.fieldValue(f));
   }
 
