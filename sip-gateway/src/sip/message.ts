@@ -543,9 +543,8 @@ export class SipMessage {
     }
   }
 
-  private nameAddrList(header: string): NameAddr[] {
+  private nameAddrList(header: string, key: string): NameAddr[] {
     const c = this.slots();
-    const key = header.toLowerCase();
     const hit = c.lists?.get(key);
     if (hit !== undefined) return hit as NameAddr[];
     try {
@@ -559,22 +558,21 @@ export class SipMessage {
 
   /** The Route set, top first (empty when absent). @throws SipParseError when bad. */
   routes(): NameAddr[] {
-    return this.nameAddrList('Route');
+    return this.nameAddrList('Route', 'route');
   }
 
   /** The Record-Route set, top first. @throws SipParseError when bad. */
   recordRoutes(): NameAddr[] {
-    return this.nameAddrList('Record-Route');
+    return this.nameAddrList('Record-Route', 'record-route');
   }
 
   /** The Path set (RFC 3327), top first. @throws SipParseError when bad. */
   paths(): NameAddr[] {
-    return this.nameAddrList('Path');
+    return this.nameAddrList('Path', 'path');
   }
 
-  private optionTags(header: string): string[] {
+  private optionTags(header: string, key: string): string[] {
     const c = this.slots();
-    const key = header.toLowerCase();
     const hit = c.lists?.get(key);
     if (hit !== undefined) return hit as string[];
     const tags = this.headerValues(header);
@@ -585,12 +583,12 @@ export class SipMessage {
 
   /** Option tags of Supported (RFC 3261 §20.37). @throws SipParseError when one is not a token. */
   supported(): string[] {
-    return this.optionTags('Supported');
+    return this.optionTags('Supported', 'supported');
   }
 
   /** Option tags of Require (RFC 3261 §20.32). @throws SipParseError when one is not a token. */
   require(): string[] {
-    return this.optionTags('Require');
+    return this.optionTags('Require', 'require');
   }
 
   /**
