@@ -10,6 +10,26 @@ export interface HeaderParam {
   value?: string;
 }
 
+/** Parameter names of nearly every Via, From, To and Contact, by length (index). */
+const COMMON_BY_LENGTH: ReadonlyArray<readonly string[] | undefined> = (() => {
+  const byLength: string[][] = [];
+  for (const name of ['tag', 'branch', 'rport', 'received', 'expires', 'q', 'reg-id', '+sip.instance', 'lr', 'maddr', 'ttl', 'alias']) {
+    (byLength[name.length] ??= []).push(name);
+  }
+  return byLength;
+})();
+
+/**
+ * The shared constant spelling of a common parameter name written at `text[start, end)`, or undefined.
+ * A short slice is a fresh string; the constant costs no allocation and compares by pointer.
+ */
+function commonParamAt(text: string, start: number, end: number): string | undefined {
+  const candidates = COMMON_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) if (text.startsWith(name, start)) return name;
+  return undefined;
+}
+
 /**
  * Parses `*( SEMI generic-param )` starting at `i` of `text` (at a `;` or at the end).
  *
@@ -31,7 +51,7 @@ export function parseHeaderParams(text: string, i: number, what: string): Header
       i++;
     }
     if (i === ns) throw paramError(what, 'empty parameter name');
-    const name = text.slice(ns, i);
+    const name = commonParamAt(text, ns, i) ?? text.slice(ns, i);
     while (i < n && isLws(text.charCodeAt(i))) i++;
     if (codeAt(text, i) !== 61) {
       params.push({ name });

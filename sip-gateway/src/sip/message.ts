@@ -63,6 +63,18 @@ const MAX_CSEQ = 4294967295;
 const KEY_OF: Readonly<Record<string, string>> = { From: 'from', To: 'to', 'Call-ID': 'call-id', CSeq: 'cseq', Via: 'via' };
 /** Headers that may appear once only (RFC 3261 §7.3.1: they are not lists). */
 const SINGLE_INSTANCE = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'];
+
+/** Bit `1 << i` for the key of `SINGLE_INSTANCE[i]`, else 0: validate() checks them all in one pass. */
+function singleInstanceBit(key: string): number {
+  switch (key) {
+    case 'from': return 1;
+    case 'to': return 2;
+    case 'call-id': return 4;
+    case 'cseq': return 8;
+    case 'max-forwards': return 16;
+    default: return 0;
+  }
+}
 /** Only SIP/2.0 is understood; any other version is answered with 505 (RFC 3261 §8.2.2 via §21.5.9). */
 const SIP_VERSION = 'SIP/2.0';
 const EMPTY = Buffer.alloc(0);
@@ -70,7 +82,8 @@ const HIGH_BYTES = /[\x80-\xff]/;
 const FOLD = /[ \t]*\r?\n[ \t]+/g;
 /** callid = word [ "@" word ]: visible ASCII only (RFC 3261 §25.1). */
 const CALL_ID = /^[\x21-\x7e]+$/;
-const LINE_BREAK = /[\r\n]/;
+/** Headers a response copies from its request after the Via fields (RFC 3261 §8.2.6.2), in the order written. */
+const RESPONSE_COPIED = ['From', 'To', 'Call-ID', 'CSeq'] as const;
 
 function parseError(reason: string, code: SipParseErrorCode, header?: string): SipParseError {
   return new SipParseError(reason, header === undefined ? { code } : { code, header });
@@ -178,7 +191,7 @@ interface ParsedSlots {
   expires: number | null | undefined;
   contacts: ContactList | undefined;
   ctx: SipResponseContext | null | undefined;
-  /** Route, Record-Route, Path, Supported, Require by header name; created when first needed. */
+  /** Route, Record-Route, Path, Supported, Require by canonical key; created when first needed. */
   lists: Map<string, unknown[]> | undefined;
 }
 
@@ -197,9 +210,19 @@ function emptySlots(): ParsedSlots {
 function makeField(name: string, value: string): HeaderField {
   const key = headerKey(name);
   if (key === undefined) throw new SipParseError(`Bad header name ${name}`, { code: 'bad-header' });
-  if (LINE_BREAK.test(value)) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
+  // Two native scans: a RegExp test or a charCodeAt loop cost 2-3 times more per field (profiled).
+  if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) throw new SipParseError(`Line break in ${name} value`, { code: 'bad-header', header: name });
   return { name: name.length === 1 ? canonicalHeaderName(key) : name, key, start: -1, end: -1, valueStart: -1, folded: false, value };
 }
+
+/** True when `text[start, end)` holds a CR (a received line holds no LF: the indexer splits lines at LF). */
+function hasCr(text: string, start: number, end: number): boolean {
+  const cr = text.indexOf('\r', start);
+  return cr >= 0 && cr < end;
+}
+
+/** The Content-Length of a bodiless response, shared: fields are immutable. */
+const CONTENT_LENGTH_ZERO: HeaderField = makeField('Content-Length', '0');
 
 /** Options of {@link createResponse}. */
 export interface CreateResponseOptions {
@@ -520,13 +543,13 @@ export class SipMessage {
     }
   }
 
-  private nameAddrList(header: string): NameAddr[] {
+  private nameAddrList(header: string, key: string): NameAddr[] {
     const c = this.slots();
-    const hit = c.lists?.get(header);
+    const hit = c.lists?.get(key);
     if (hit !== undefined) return hit as NameAddr[];
     try {
       const list = this.headerValues(header).map((v) => parseNameAddr(v, header));
-      (c.lists ??= new Map()).set(header, list);
+      (c.lists ??= new Map()).set(key, list);
       return list;
     } catch (err) {
       throw this.badHeader(header, err);
@@ -535,37 +558,37 @@ export class SipMessage {
 
   /** The Route set, top first (empty when absent). @throws SipParseError when bad. */
   routes(): NameAddr[] {
-    return this.nameAddrList('Route');
+    return this.nameAddrList('Route', 'route');
   }
 
   /** The Record-Route set, top first. @throws SipParseError when bad. */
   recordRoutes(): NameAddr[] {
-    return this.nameAddrList('Record-Route');
+    return this.nameAddrList('Record-Route', 'record-route');
   }
 
   /** The Path set (RFC 3327), top first. @throws SipParseError when bad. */
   paths(): NameAddr[] {
-    return this.nameAddrList('Path');
+    return this.nameAddrList('Path', 'path');
   }
 
-  private optionTags(header: string): string[] {
+  private optionTags(header: string, key: string): string[] {
     const c = this.slots();
-    const hit = c.lists?.get(header);
+    const hit = c.lists?.get(key);
     if (hit !== undefined) return hit as string[];
     const tags = this.headerValues(header);
     for (const t of tags) if (!isToken(t)) throw this.badHeader(header, parseError(`Bad option tag ${t}`, 'bad-header', header));
-    (c.lists ??= new Map()).set(header, tags);
+    (c.lists ??= new Map()).set(key, tags);
     return tags;
   }
 
   /** Option tags of Supported (RFC 3261 §20.37). @throws SipParseError when one is not a token. */
   supported(): string[] {
-    return this.optionTags('Supported');
+    return this.optionTags('Supported', 'supported');
   }
 
   /** Option tags of Require (RFC 3261 §20.32). @throws SipParseError when one is not a token. */
   require(): string[] {
-    return this.optionTags('Require');
+    return this.optionTags('Require', 'require');
   }
 
   /**
@@ -594,11 +617,10 @@ export class SipMessage {
    */
   validate(): void {
     if (this.topVia() === undefined) this.required('Via');
-    for (const name of SINGLE_INSTANCE) {
-      if (this.countFields(name) > 1) {
-        const ctx = this.responseContext();
-        throw new SipParseError(`Bad ${name} header`, { code: 'bad-header', header: name, ...(ctx ? { responseContext: ctx } : {}) });
-      }
+    const repeated = this.repeatedSingleInstance();
+    if (repeated !== undefined) {
+      const ctx = this.responseContext();
+      throw new SipParseError(`Bad ${repeated} header`, { code: 'bad-header', header: repeated, ...(ctx ? { responseContext: ctx } : {}) });
     }
     this.fromTag();
     this.toTag();
@@ -611,11 +633,17 @@ export class SipMessage {
     }
   }
 
-  private countFields(name: string): number {
-    const key = headerKey(name) ?? name.toLowerCase();
-    let n = 0;
-    for (const f of this.fields) if (f.key === key) n++;
-    return n;
+  /** The first of {@link SINGLE_INSTANCE} (in that order) present more than once, in one pass over the fields. */
+  private repeatedSingleInstance(): string | undefined {
+    let seen = 0;
+    let repeated = 0;
+    for (const f of this.fields) {
+      const bit = singleInstanceBit(f.key);
+      if ((seen & bit) !== 0) repeated |= bit;
+      seen |= bit;
+    }
+    if (repeated === 0) return undefined;
+    return SINGLE_INSTANCE.find((_name, i) => (repeated & (1 << i)) !== 0);
   }
 
   /**
@@ -640,9 +668,52 @@ export class SipMessage {
 
   // ---- editing ----
 
-  private touched(): void {
+  /**
+   * Marks the message edited and forgets the typed values derived from the edited header (canonical key;
+   * undefined for the start line or body). Values of other headers stay cached: the transport stamps the
+   * top Via of every request before the transaction layer reads CSeq, Call-ID and the tags, which would
+   * otherwise all be parsed twice (about 1.5 µs per REGISTER, absorb-path micro-benchmark).
+   */
+  private touched(key: string | undefined): void {
     this.edited = true;
-    this.cache = undefined;
+    const c = this.cache;
+    if (c === undefined || key === undefined) return;
+    switch (key) {
+      case 'via':
+        c.vias = undefined;
+        c.topVia = undefined;
+        c.ctx = undefined;
+        break;
+      case 'from':
+        c.from = undefined;
+        c.fromTag = undefined;
+        c.ctx = undefined;
+        break;
+      case 'to':
+        c.to = undefined;
+        c.toTag = undefined;
+        c.ctx = undefined;
+        break;
+      case 'call-id':
+        c.callId = undefined;
+        c.ctx = undefined;
+        break;
+      case 'cseq':
+        c.cseq = undefined;
+        c.ctx = undefined;
+        break;
+      case 'max-forwards':
+        c.maxForwards = undefined;
+        break;
+      case 'expires':
+        c.expires = undefined;
+        break;
+      case 'contact':
+        c.contacts = undefined;
+        break;
+      default:
+        c.lists?.delete(key);
+    }
   }
 
   /** Replaces the Request-URI. @throws SipParseError when it is not a valid absolute URI. */
@@ -651,7 +722,8 @@ export class SipMessage {
     validateRequestUri(uri);
     this.start = { ...this.start, requestUri: uri };
     this.startEdited = true;
-    this.touched();
+    if (this.cache !== undefined) this.cache.ruri = undefined;
+    this.touched(undefined);
   }
 
   /** Replaces the start line of a response. */
@@ -659,7 +731,7 @@ export class SipMessage {
     if (this.start.isRequest || status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
     this.start = { ...this.start, status, reasonPhrase };
     this.startEdited = true;
-    this.touched();
+    this.touched(undefined);
   }
 
   private newField(name: string, value: string): HeaderField {
@@ -672,19 +744,40 @@ export class SipMessage {
    */
   setHeader(name: string, values: readonly string[]): void {
     const added = values.map((v) => this.newField(name, v));
+    if (added.length === 1 && this.replaceSingle(added[0])) return;
     const key = added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase());
     const out: HeaderField[] = [];
     let placed = false;
     for (const f of this.fields) {
       if (f.key !== key) out.push(f);
       else if (!placed) {
-        out.push(...added);
+        for (const a of added) out.push(a);
         placed = true;
       }
     }
-    if (!placed) out.push(...added);
+    if (!placed) for (const a of added) out.push(a);
     this.fields = out;
-    this.touched();
+    this.touched(key);
+  }
+
+  /**
+   * Replaces the one field of `f`'s header with `f` in an exact copy of the field list, and returns
+   * true; false (nothing done) when the header has no field or several. The usual edit (top Via stamp,
+   * Max-Forwards): an array grown by push() would reserve 17 slots and regrow past 17 fields.
+   */
+  private replaceSingle(f: HeaderField): boolean {
+    let at = -1;
+    for (let i = 0; i < this.fields.length; i++) {
+      if (this.fields[i].key !== f.key) continue;
+      if (at >= 0) return false;
+      at = i;
+    }
+    if (at < 0) return false;
+    const out = this.fields.slice();
+    out[at] = f;
+    this.fields = out;
+    this.touched(f.key);
+    return true;
   }
 
   /** Removes every field of this header. */
@@ -698,7 +791,7 @@ export class SipMessage {
     const i = this.fields.findIndex((g) => g.key === f.key);
     this.fields = [...this.fields];
     this.fields.splice(i < 0 ? 0 : i, 0, f);
-    this.touched();
+    this.touched(f.key);
   }
 
   /** Inserts a field after the last field of this header, or last of all when absent. */
@@ -708,13 +801,68 @@ export class SipMessage {
     for (let i = 0; i < this.fields.length; i++) if (this.fields[i].key === f.key) last = i;
     this.fields = [...this.fields];
     this.fields.splice(last < 0 ? this.fields.length : last + 1, 0, f);
-    this.touched();
+    this.touched(f.key);
   }
 
   /** Replaces the body; serialize() writes the matching Content-Length. Set Content-Type with setHeader. */
   setBody(body: Buffer): void {
     this.bodyBuf = body;
-    this.touched();
+    this.touched(undefined);
+  }
+
+  /**
+   * @internal Use {@link createResponse}. A static member, so that it may read the request's fields.
+   *
+   * The response shares the request's received bytes: a copied field whose line is already written as
+   * this codec would write it is reused as is, so serialize() copies its bytes instead of re-encoding
+   * the value (createResponse + serialize: 5.5 → 3.5 µs and 1.3 KB less per REGISTER answer).
+   */
+  static responseTo(request: SipMessage, status: number, reason: string, opts: CreateResponseOptions): SipMessage {
+    if (status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
+    const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+    const fields: HeaderField[] = [];
+    // RFC 3261 §8.2.6.2: every Via in order, then From, Call-ID, CSeq and To (tagged when it has no tag)
+    // equal the request's. One pass finds them all.
+    let from: HeaderField | undefined;
+    let to: HeaderField | undefined;
+    let callId: HeaderField | undefined;
+    let cseq: HeaderField | undefined;
+    for (const f of request.fields) {
+      if (f.key === 'via') fields.push(request.copiedField(f, 'Via'));
+      else if (f.key === 'from') from ??= f;
+      else if (f.key === 'to') to ??= f;
+      else if (f.key === 'call-id') callId ??= f;
+      else if (f.key === 'cseq') cseq ??= f;
+    }
+    if (fields.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
+    const copied = [from, to, callId, cseq];
+    for (let k = 0; k < RESPONSE_COPIED.length; k++) {
+      const name = RESPONSE_COPIED[k];
+      const f = copied[k];
+      if (f === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
+      const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
+      fields.push(tagged ? makeField(name, `${request.fieldValue(f)};tag=${opts.toTag}`) : request.copiedField(f, name));
+    }
+    if (opts.headers !== undefined) for (const [name, value] of opts.headers) fields.push(makeField(name, value));
+    fields.push(CONTENT_LENGTH_ZERO);
+    const response = new SipMessage(request.buf, request.text, request.highBytes, start, fields, EMPTY, undefined);
+    response.startEdited = true;
+    return response;
+  }
+
+  /**
+   * A field of this message as a response copies it under `name`: the field itself when serialize() of a
+   * message sharing this one's bytes writes it exactly as `name: value` (canonical name, one SP after the
+   * colon, no surrounding LWS, no folding, no stray CR, ASCII only), else a new field with its value.
+   */
+  private copiedField(f: HeaderField, name: string): HeaderField {
+    if (f.name !== name) return makeField(name, this.fieldValue(f));
+    if (f.start < 0) return f;
+    const text = this.text;
+    const verbatim = !this.highBytes && !f.folded && f.valueStart === f.start + name.length + 1 && f.end > f.valueStart + 1
+      && text.charCodeAt(f.valueStart) === 32 && !isLws(text.charCodeAt(f.valueStart + 1)) && !isLws(text.charCodeAt(f.end - 1))
+      && !hasCr(text, f.valueStart, f.end);
+    return verbatim ? f : makeField(name, this.fieldValue(f));
   }
 
   /** An independent copy: edits to either do not affect the other (the parsed bytes are shared). */
@@ -731,44 +879,52 @@ export class SipMessage {
    */
   serialize(): Buffer {
     if (!this.edited && this.pristine !== undefined) return this.pristine;
+    const buf = this.buf;
+    // When the received bytes are ASCII their latin1 text is them, so received runs are appended as text
+    // slices and the head is encoded once: a Buffer view and copy per run cost ~0.3 µs each (REGISTER 200 OK).
+    const runsAsText = !this.highBytes;
     // Pieces are received byte ranges (runs of untouched adjacent lines are copied as one range) or text.
     const pieces: Array<Buffer | string> = [];
     let text = '';
-    const buf = this.buf;
     const s = this.start;
+    let runStart = -1;
+    let runEnd = -1;
     if (!this.startEdited && buf !== undefined) {
-      pieces.push(buf.subarray(s.lineStart, s.lineEnd));
-      text = '\r\n';
+      runStart = s.lineStart;
+      runEnd = s.lineEnd;
     } else {
       text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : `${s.version} ${s.status} ${s.reasonPhrase}\r\n`;
     }
     let clWritten = false;
-    let runStart = -1;
-    let runEnd = -1;
-    const flushRun = (): void => {
-      if (runStart < 0 || buf === undefined) return;
-      if (text.length > 0) pieces.push(text);
-      pieces.push(buf.subarray(runStart, runEnd));
-      text = '\r\n';
-      runStart = -1;
-    };
     for (const f of this.fields) {
       if (f.key === 'content-length' || f.start < 0 || buf === undefined) {
-        flushRun();
+        if (runStart >= 0) {
+          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
+          else text = this.flushRun(pieces, text, runStart, runEnd);
+          runStart = -1;
+        }
         if (f.key !== 'content-length') text += `${f.name}: ${f.value ?? ''}\r\n`;
         else if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
         if (f.key === 'content-length') clWritten = true;
       } else if (runStart >= 0 && f.start === runEnd + 2 && buf[runEnd] === 13) {
         runEnd = f.end;
       } else {
-        flushRun();
+        if (runStart >= 0) {
+          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
+          else text = this.flushRun(pieces, text, runStart, runEnd);
+        }
         runStart = f.start;
         runEnd = f.end;
       }
     }
-    flushRun();
+    if (runStart >= 0) {
+      if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
+      else text = this.flushRun(pieces, text, runStart, runEnd);
+    }
     if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
-    pieces.push(text + '\r\n', this.bodyBuf);
+    text += '\r\n';
+    if (pieces.length === 0 && this.bodyBuf.length === 0) return Buffer.from(text, 'utf8');
+    pieces.push(text, this.bodyBuf);
     let total = 0;
     for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
     const out = Buffer.allocUnsafe(total);
@@ -777,6 +933,12 @@ export class SipMessage {
     return out;
   }
 
+  /** Appends the pending text and the received bytes `[start, end)` to `pieces`; returns the text that follows them. */
+  private flushRun(pieces: Array<Buffer | string>, text: string, start: number, end: number): string {
+    if (text.length > 0) pieces.push(text);
+    pieces.push((this.buf as Buffer).subarray(start, end));
+    return '\r\n';
+  }
 
   /** The message as text (UTF-8), for logs and tests. */
   toString(): string {
@@ -1003,20 +1165,5 @@ export function createRequest(input: CreateRequestInput): SipMessage {
  * ```
  */
 export function createResponse(request: SipMessage, status: number, reason: string, opts: CreateResponseOptions = {}): SipMessage {
-  if (status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
-  const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
-  // Fields are gathered in one array: this runs for every locally answered request.
-  const fields: HeaderField[] = [];
-  const vias = request.fieldValues('Via');
-  if (vias.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
-  for (const v of vias) fields.push(makeField('Via', v));
-  for (const name of ['From', 'To', 'Call-ID', 'CSeq']) {
-    const v = request.header(name);
-    if (v === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
-    const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
-    fields.push(makeField(name, tagged ? `${v};tag=${opts.toTag}` : v));
-  }
-  for (const [name, value] of opts.headers ?? []) fields.push(makeField(name, value));
-  fields.push(makeField('Content-Length', '0'));
-  return new SipMessage(undefined, '', false, start, fields, EMPTY, undefined);
+  return SipMessage.responseTo(request, status, reason, opts);
 }

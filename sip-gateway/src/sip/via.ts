@@ -41,9 +41,18 @@ function readToken(text: string, i: number): number {
   return i;
 }
 
+/** The text and result of the last successful {@link parseVia}. */
+let lastText = '';
+let lastVia: Via | undefined;
+
 /**
  * Parses one via-parm (a single Via value; split a multi-value field first with `splitHeaderValues`).
  * LWS is allowed around the `/` of sent-protocol and around `:` of sent-by (RFC 3261 §25.1).
+ *
+ * The result of the last parse is returned again for the same text, so it may be shared between
+ * callers: treat it as read-only. The transport parses a request's top Via right after the codec
+ * validated it, to stamp it: reusing the result saves one of the four Via parses of an absorbed
+ * REGISTER (~0.8 µs, absorb-path micro-benchmark).
  *
  * @throws SipParseError when the value is malformed.
  * @example
@@ -52,6 +61,14 @@ function readToken(text: string, i: number): number {
  * ```
  */
 export function parseVia(text: string): Via {
+  if (text === lastText && lastVia !== undefined) return lastVia;
+  const via = parseViaText(text);
+  lastText = text;
+  lastVia = via;
+  return via;
+}
+
+function parseViaText(text: string): Via {
   let i = skipLws(text, 0);
   let protocol: string | undefined;
   let transport = '';
@@ -102,23 +119,26 @@ export function parseVia(text: string): Via {
   let port: number | undefined;
   if (codeAt(text, i) === 58) {
     i = skipLws(text, i + 1);
+    // Digits read in place (no slice): port = 1*DIGIT, at most 5 of them below 65536.
     const ps = i;
-    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
-    port = parseDigits(text.slice(ps, i), 5);
-    if (port < 0 || port > 65535) throw fail('sent-by port');
+    let value = 0;
+    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) value = value * 10 + text.charCodeAt(i++) - 48;
+    if (i === ps || i - ps > 5 || value > 65535) throw fail('sent-by port');
+    port = value;
   }
   const params = parseHeaderParams(text, i, 'Via');
   let branch: string | undefined;
   let received: string | undefined;
   let rport: number | null | undefined;
   for (const p of params) {
-    if (equalsLower(p.name, 'branch')) {
+    // Common names are shared constants (see parseHeaderParams): the identity test skips the case-folding compare.
+    if (p.name === 'branch' || equalsLower(p.name, 'branch')) {
       if (p.value === undefined) throw fail('branch without value');
       branch ??= p.value;
-    } else if (equalsLower(p.name, 'received')) {
+    } else if (p.name === 'received' || equalsLower(p.name, 'received')) {
       if (p.value === undefined) throw fail('received without value');
       received ??= p.value;
-    } else if (rport === undefined && equalsLower(p.name, 'rport')) {
+    } else if (rport === undefined && (p.name === 'rport' || equalsLower(p.name, 'rport'))) {
       const n = p.value === undefined ? null : parseDigits(p.value, 5);
       if (n !== null && (n < 0 || n > 65535)) throw fail('rport');
       rport = n;

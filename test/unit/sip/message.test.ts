@@ -336,6 +336,102 @@ describe('Module: message', () => {
       // Assess
       expect(act).toThrow(SipParseError);
     });
+    it('re-reads only the edited header: other typed values stay as parsed', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, 'Max-Forwards: 70', 'Route: <sip:p1;lr>', 'Contact: <sip:a@192.0.2.1>']));
+      expect(m.topVia()?.branch).toBe('z9hG4bK1');
+      expect(m.fromTag()).toBe('f1');
+      const cseq = m.cseq();
+      expect(m.routes()).toHaveLength(1);
+      // Act
+      m.setHeader('Via', ['SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK2;received=192.0.2.9']);
+      // Assess
+      expect(m.topVia()?.branch).toBe('z9hG4bK2');
+      expect(m.vias().map((v) => v.received)).toEqual(['192.0.2.9']);
+      expect(m.cseq()).toBe(cseq);
+      expect(m.fromTag()).toBe('f1');
+      // Act: every edited header is read again
+      m.prependHeader('v', 'SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK3');
+      m.setHeader('From', ['<sip:b@example.com>;tag=f2']);
+      m.setHeader('t', ['<sip:a@example.com>;tag=t9']);
+      m.setHeader('Call-ID', ['c2']);
+      m.setHeader('CSeq', ['2 REGISTER']);
+      m.setHeader('Max-Forwards', ['69']);
+      m.appendHeader('Route', '<sip:p2;lr>');
+      m.setHeader('Contact', ['*']);
+      m.setHeader('Expires', ['0']);
+      m.setRequestUri('sip:other.example.com');
+      // Assess
+      expect(m.topVia()?.branch).toBe('z9hG4bK3');
+      expect(m.vias()).toHaveLength(2);
+      expect(m.fromTag()).toBe('f2');
+      expect(m.from().uri.user).toBe('b');
+      expect(m.toTag()).toBe('t9');
+      expect(m.callId()).toBe('c2');
+      expect(m.cseq().seq).toBe(2);
+      expect(m.maxForwards()).toBe(69);
+      expect(m.routes()).toHaveLength(2);
+      expect(m.contacts()).toEqual({ star: true });
+      expect(m.expires()).toBe(0);
+      expect(m.sipRequestUri().host).toBe('other.example.com');
+      expect(m.responseContext()).toMatchObject({ from: '<sip:b@example.com>;tag=f2', callId: 'c2', cseq: '2 REGISTER' });
+    });
+
+    it('setHeader with one value replaces a lone field in place and collapses repeated ones at the first', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, 'Max-Forwards: 70', 'Supported: path', 'Supported: outbound']));
+      const other = m.clone();
+      // Act
+      m.setHeader('Max-Forwards', ['69']);
+      m.setHeader('Supported', ['gruu']);
+      // Assess
+      expect(m.headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards', 'Supported']);
+      expect(m.maxForwards()).toBe(69);
+      expect(m.supported()).toEqual(['gruu']);
+      expect(other.maxForwards()).toBe(70);
+      expect(other.supported()).toEqual(['path', 'outbound']);
+    });
+
+    it('forgets a removed header', () => {
+      // Prepare
+      const m = parseMessage(msg(['OPTIONS sip:r SIP/2.0', ...BASE.map((l) => l.replace('REGISTER', 'OPTIONS')), 'Supported: path', 'Max-Forwards: 70']));
+      expect(m.supported()).toEqual(['path']);
+      expect(m.maxForwards()).toBe(70);
+      // Act
+      m.removeHeader('Supported');
+      m.removeHeader('Max-Forwards');
+      // Assess
+      expect(m.supported()).toEqual([]);
+      expect(m.maxForwards()).toBeUndefined();
+    });
+  });
+
+  describe('Method: validate', () => {
+    it.each([
+      [['CSeq: 1 REGISTER', 'From: <sip:b@example.com>;tag=f2'], 'From'],
+      [['CSeq: 1 REGISTER', 'Max-Forwards: 70', 'Max-Forwards: 70'], 'CSeq'],
+      [['Call-ID: c2'], 'Call-ID'],
+      [['t: <sip:a@example.com>'], 'To'],
+      [['Max-Forwards: 70', 'Max-Forwards: 69'], 'Max-Forwards'],
+    ])('rejects %j repeated (RFC 3261 §7.3.1), naming %s first', (extra, header) => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, ...extra]));
+      // Act
+      const err = parseError(() => m.validate());
+      // Assess
+      expect(err.reason).toBe(`Bad ${header} header`);
+      expect(err.header).toBe(header);
+      expect(err.answerable).toBe(true);
+    });
+
+    it('accepts each of From, To, Call-ID, CSeq and Max-Forwards once, other headers repeated', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE, 'Max-Forwards: 70', 'Contact: <sip:a@x>', 'Contact: <sip:b@x>', BASE[0]]));
+      // Act
+      const act = (): void => m.validate();
+      // Assess
+      expect(act).not.toThrow();
+    });
   });
 
   describe('Function: createResponse (RFC 3261 §8.2.6)', () => {
@@ -364,6 +460,60 @@ describe('Module: message', () => {
       const res = createResponse(req, 200, 'OK', { toTag: 'new' });
       // Assess
       expect(res.toTag()).toBe('old');
+    });
+    it('writes copied fields as Name: value whatever the request spelling (compact, spacing, folding)', () => {
+      // Prepare
+      const req = parseMessage(msg([
+        'REGISTER sip:r SIP/2.0',
+        'v:SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1',
+        'VIA: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2 ',
+        'Via: SIP/2.0/UDP 192.0.2.3;branch=z9hG4bK3',
+        'From : <sip:a@example.com>;tag=f1',
+        't:   <sip:a@example.com>',
+        'Call-ID: c1',
+        'CSeq: 1',
+        '  REGISTER',
+      ]));
+      // Act
+      const res = createResponse(req, 200, 'OK', { toTag: 'tt', headers: [['Expires', '60']] });
+      // Assess
+      expect(res.toString()).toBe([
+        'SIP/2.0 200 OK',
+        'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1',
+        'Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2',
+        'Via: SIP/2.0/UDP 192.0.2.3;branch=z9hG4bK3',
+        'From: <sip:a@example.com>;tag=f1',
+        'To: <sip:a@example.com>;tag=tt',
+        'Call-ID: c1',
+        'CSeq: 1 REGISTER',
+        'Expires: 60',
+        'Content-Length: 0',
+        '', '',
+      ].join('\r\n'));
+      expect(res.headerValues('Via')).toEqual(req.headerValues('Via'));
+      expect(res.callId()).toBe('c1');
+    });
+
+    it('copies an edited Via and UTF-8 values as they read', () => {
+      // Prepare
+      const req = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE.map((l) => l.replace('From: ', 'From: "Zoë" '))]));
+      req.setHeader('Via', ['SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;received=192.0.2.9']);
+      // Act
+      const res = createResponse(req, 200, 'OK', { toTag: 'tt' });
+      const wire = parseMessage(res.serialize());
+      // Assess
+      expect(wire.header('Via')).toBe('SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;received=192.0.2.9');
+      expect(wire.from().displayName).toBe('Zoë');
+      expect(res.toString()).toContain('From: "Zoë" <sip:a@example.com>;tag=f1\r\n');
+    });
+
+    it('refuses to copy a value holding a bare CR', () => {
+      // Prepare
+      const req = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE.filter((l) => !l.startsWith('To')), 'To: "a\rb" <sip:a@example.com>']));
+      // Act
+      const err = parseError(() => createResponse(req, 200, 'OK'));
+      // Assess
+      expect(err.header).toBe('To');
     });
   });
 

@@ -66,3 +66,20 @@ describe('Module: name-addr', () => {
     });
   });
 });
+
+describe('Module: name-addr, repeated texts', () => {
+  it('splits a text again to the same parts, among other texts, and still rejects a bad one each time', () => {
+    // Prepare
+    const texts = ['<sip:a@example.com>;tag=1', '"B" <sip:b@example.com>', 'sip:c@example.com;expires=60', '<sip:d@x>;q=0.5', '<sip:e@x>;lr'];
+    // Act
+    const first = texts.map((t) => splitNameAddr(t, 'Contact'));
+    const again = texts.map((t) => splitNameAddr(t, 'To'));
+    const bad = (): unknown => splitNameAddr('<sip:a@example.com', 'From');
+    // Assess
+    expect(again).toEqual(first);
+    expect(again[2]).toEqual({ uriText: 'sip:c@example.com', params: [{ name: 'expires', value: '60' }] });
+    expect(again[1].displayName).toBe('B');
+    expect(bad).toThrow('Bad From: missing ">"');
+    expect(bad).toThrow('Bad From: missing ">"');
+  });
+});

@@ -37,6 +37,39 @@ describe('Module: via', () => {
       });
   });
 
+  describe('Function: parseVia, repeated texts', () => {
+    it('gives the same result for a text parsed again, also after another text and after a failure', () => {
+      // Prepare
+      const a = 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa;rport';
+      const b = 'SIP/2.0/TCP 192.0.2.2;branch=z9hG4bKb;received=192.0.2.9';
+      // Act
+      const first = parseVia(a);
+      const again = parseVia(`${a}`);
+      const other = parseVia(b);
+      const bad = (): unknown => parseVia('SIP/2.0/UDP host;branch');
+      // Assess
+      expect(again).toEqual(first);
+      expect(other).toMatchObject({ transport: 'TCP', host: '192.0.2.2', branch: 'z9hG4bKb', received: '192.0.2.9' });
+      expect(bad).toThrow(SipParseError);
+      expect(bad).toThrow(SipParseError);
+      expect(parseVia(a)).toEqual({ protocol: 'SIP/2.0', transport: 'UDP', host: '192.0.2.1', port: 5060, params: [{ name: 'branch', value: 'z9hG4bKa' }, { name: 'rport' }], branch: 'z9hG4bKa', received: undefined, rport: null });
+    });
+
+    it.each(['SIP/2.0/UDP host:', 'SIP/2.0/UDP host:123456', 'SIP/2.0/UDP host:65536'])('rejects the sent-by port of %j', (text) => {
+      // Act
+      const act = (): unknown => parseVia(text);
+      // Assess
+      expect(act).toThrow('Bad Via header: sent-by port');
+    });
+
+    it('reads common parameter names in any case', () => {
+      // Act
+      const via = parseVia('SIP/2.0/UDP h;BRANCH=z9hG4bKc;Received=192.0.2.3;RPort=5070');
+      // Assess
+      expect(via).toMatchObject({ branch: 'z9hG4bKc', received: '192.0.2.3', rport: 5070 });
+    });
+  });
+
   describe('Function: formatVia', () => {
     it('formats from params and round-trips', () => {
       // Prepare
