@@ -35,6 +35,7 @@ import { firstVersion, shardOf, type AorIndex, type BindingStore, type DeadLette
 import { DueIndex } from './due-index';
 import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from './errors';
 import { JournalWriter, readJournal, rewriteJournal, writeFileAtomically, type JournalIo } from './journal-file';
+import { applyPatch, diffRecord, PatchMismatchError, type PatchOp } from './record-patch';
 import { StoreStatsCounter, type StoreStats } from './store-stats';
 
 /** Options of {@link EmbeddedBindingStore.open}. */
@@ -87,9 +88,13 @@ interface ContactIdEntry {
   ttlEpochSec: number;
 }
 
-/** Journal lines: put, delete, claim, release (and the snapshot header, read at start-up only). */
+/**
+ * Journal lines: put (whole record), patch (a put as changes to version v − 1), delete, claim, release
+ * (and the snapshot header, read at start-up only).
+ */
 type JournalEntry =
   | { t: 'p'; v: number; d: number | null; x: number; r: { aor: string } }
+  | { t: 'q'; a: string; v: number; d: number | null; x: number; o: PatchOp[] }
   | { t: 'd'; a: string }
   | { t: 'c'; i: string; a: string; x: number }
   | { t: 'u'; i: string };
@@ -100,6 +105,16 @@ const lockedDirs = new Set<string>();
 function putLine(json: string, version: number, dueAtMs: number | undefined, ttlEpochSec: number): string {
   return `{"t":"p","v":${version},"d":${dueAtMs ?? 'null'},"x":${ttlEpochSec},"r":${json}}\n`;
 }
+
+function patchLine(aor: string, ops: string, version: number, dueAtMs: number | undefined, ttlEpochSec: number): string {
+  return `{"t":"q","a":${JSON.stringify(aor)},"v":${version},"d":${dueAtMs ?? 'null'},"x":${ttlEpochSec},"o":${ops}}\n`;
+}
+
+/**
+ * Most ops a patch line may hold; beyond that the whole record is journaled. An absorbed refresh of
+ * one binding takes 3–6 (expiry, CSeq, update time, flow or Call-ID when they changed).
+ */
+const MAX_PATCH_OPS = 24;
 
 function contactLine(contactId: string, entry: ContactIdEntry): string {
   return `${JSON.stringify({ t: 'c', i: contactId, a: entry.aor, x: entry.ttlEpochSec })}\n`;
@@ -195,6 +210,8 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     this.recoveredTruncatedTail = contents.skippedTail;
     this.generation = contents.generation;
     for (const entry of contents.entries) this.replay(entry as JournalEntry);
+    // Frozen after the replay, not per line: patch lines change the replayed records in place.
+    if (this.freezeRecords) for (const entry of this.records.values()) deepFreeze(entry.record);
     const dir = options.dataDir;
     const fsync = options.fsync ?? false;
     this.journal = new JournalWriter(nodePath.join(dir, EMBEDDED_FILES.journal), fsync, () => this.compactIfLarge(), options.journalIo, (cause, calls) => {
@@ -278,8 +295,11 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     const version = expectedVersion === 0 ? this.nextFirstVersion() : expectedVersion + 1;
     const dueAtMs = index.dueAtMs === undefined ? undefined : Math.floor(index.dueAtMs);
     const ttlEpochSec = Math.floor(index.ttlEpochSec);
-    // The only serialization of the record: its journal line (memory keeps the object itself).
-    const line = putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec);
+    // The only serialization of the record: its journal line (memory keeps the object itself). An update
+    // that keeps the record's structure is journaled as its changes (an absorbed refresh: ~120 bytes
+    // diffed in ~2 µs instead of ~1 KB stringified in 3–6 µs).
+    const ops = current === undefined ? undefined : diffRecord(current.record as object, record, MAX_PATCH_OPS);
+    const line = ops === undefined ? putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec) : patchLine(aor, ops, version, dueAtMs, ttlEpochSec);
     if (this.freezeRecords) deepFreeze(record);
     if (current === undefined) {
       const shard = shardOf(aor, this.options.shardCount);
@@ -490,13 +510,15 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       case 'p': {
         const aor = entry.r.aor;
         const dueAtMs = entry.d ?? undefined;
-        if (this.freezeRecords) deepFreeze(entry.r);
         const shard = shardOf(aor, this.options.shardCount);
         this.records.set(aor, { record: entry.r, version: entry.v, dueAtMs, ttlEpochSec: entry.x, shard });
         this.due.set(aor, dueAtMs, shard);
         this.lastFirstVersion = Math.max(this.lastFirstVersion, entry.v);
         break;
       }
+      case 'q':
+        this.replayPatch(entry);
+        break;
       case 'd':
         this.records.delete(entry.a);
         this.due.set(entry.a, undefined);
@@ -510,6 +532,29 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       default:
         throw new StoreFailureError(`unknown journal entry ${JSON.stringify(entry)}`);
     }
+  }
+
+  /**
+   * A patch line applies to version v − 1 of its record. The snapshot is written while puts go on, so it
+   * may already hold version v or later (the line is skipped), or no record at all when a later line
+   * deletes it or the record's ttl passed before the snapshot (skipped too: nothing of it survives).
+   */
+  private replayPatch(entry: Extract<JournalEntry, { t: 'q' }>): void {
+    const current = this.records.get(entry.a);
+    if (current === undefined || current.version >= entry.v) return;
+    if (current.version !== entry.v - 1) throw new StoreFailureError(`journal lacks version ${entry.v - 1} of ${entry.a} (has ${current.version})`);
+    try {
+      applyPatch(current.record as object, entry.o);
+    } catch (err) {
+      if (err instanceof PatchMismatchError) throw new StoreFailureError(`journal patch of ${entry.a} version ${entry.v} does not fit the record`, { cause: err });
+      throw err;
+    }
+    const dueAtMs = entry.d ?? undefined;
+    current.version = entry.v;
+    current.dueAtMs = dueAtMs;
+    current.ttlEpochSec = entry.x;
+    this.due.set(entry.a, dueAtMs, current.shard);
+    this.lastFirstVersion = Math.max(this.lastFirstVersion, entry.v);
   }
 
   /** First versions are strictly increasing in this store, above every version it has seen (no ABA). */

@@ -489,4 +489,69 @@ describe('Class: EmbeddedBindingStore', () => {
       expect(store.stats().failures).toBe(3);
     });
   });
+
+  describe('Patch lines (an update journaled as its changes)', () => {
+    function writeFiles(snapshot: string[], journal: string[]): void {
+      fs.writeFileSync(path.join(dataDir, EMBEDDED_FILES.snapshot), [JSON.stringify({ t: 's', g: 1 }), ...snapshot, ''].join('\n'));
+      fs.writeFileSync(path.join(dataDir, EMBEDDED_FILES.journal), [...journal, ''].join('\n'));
+    }
+
+    const put = (version: number, contacts: string[]): string => JSON.stringify({ t: 'p', v: version, d: NOW_MS + version, x: TTL, r: { aor: 'q@x', contacts } });
+    const patch = (version: number, contact: string): string =>
+      JSON.stringify({ t: 'q', a: 'q@x', v: version, d: NOW_MS + version, x: TTL, o: [[['contacts', 1], contact]] });
+
+    it('GEN-1: an update that keeps the record structure is journaled as a short patch line and replays to the same record', async () => {
+      // Prepare
+      const first = openStore();
+      const v1 = await first.put({ aor: 'q@x', contacts: ['sip:1@x', 'sip:2@x'] }, 0, { dueAtMs: NOW_MS + 5, ttlEpochSec: TTL });
+
+      // Act
+      const v2 = await first.put({ aor: 'q@x', contacts: ['sip:1@x', 'sip:3@x'] }, v1, { dueAtMs: NOW_MS + 10, ttlEpochSec: TTL });
+      const v3 = await first.put({ aor: 'q@x', contacts: ['sip:1@x'] }, v2, { dueAtMs: NOW_MS + 20, ttlEpochSec: TTL });
+      first.close();
+      const lines = journalLines().map((line) => JSON.parse(line) as { t: string });
+      const second = openStore();
+
+      // Assess
+      expect(lines.map((line) => line.t)).toEqual(['p', 'q', 'p']);
+      expect(lines[1]).toEqual({ t: 'q', a: 'q@x', v: v2, d: NOW_MS + 10, x: TTL, o: [[['contacts', 1], 'sip:3@x']] });
+      expect(await second.get('q@x')).toEqual({ record: { aor: 'q@x', contacts: ['sip:1@x'] }, version: v3 });
+      expect(await second.findDue(shardOf('q@x', SHARDS), NOW_MS + 20, 10)).toEqual(['q@x']);
+    });
+
+    it('GEN-1: skips patch lines whose version the snapshot already holds and applies the later ones, due time included', async () => {
+      // Prepare: a snapshot written while versions 6 and 7 were journaled holds version 6.
+      writeFiles([put(6, ['sip:1@x', 'sip:6@x'])], [patch(6, 'sip:6@x'), patch(7, 'sip:7@x')]);
+
+      // Act
+      const store = openStore();
+
+      // Assess
+      expect(await store.get('q@x')).toEqual({ record: { aor: 'q@x', contacts: ['sip:1@x', 'sip:7@x'] }, version: 7 });
+      expect(await store.findDue(shardOf('q@x', SHARDS), NOW_MS + 7, 10)).toEqual(['q@x']);
+      expect(await store.findDue(shardOf('q@x', SHARDS), NOW_MS + 6, 10)).toEqual([]);
+    });
+
+    it('GEN-3: a patch of a record the snapshot no longer holds (deleted later) is skipped, and the delete stands', async () => {
+      // Prepare
+      writeFiles([], [patch(7, 'sip:7@x'), JSON.stringify({ t: 'd', a: 'q@x' })]);
+
+      // Act
+      const store = openStore();
+
+      // Assess
+      expect(await store.get('q@x')).toBeUndefined();
+    });
+
+    it.each([
+      ['a version is missing before a patch', [put(5, ['sip:1@x', 'sip:5@x'])], [patch(7, 'sip:7@x')]],
+      ['a patch path does not fit the record', [put(5, ['sip:1@x'])], [JSON.stringify({ t: 'q', a: 'q@x', v: 6, d: null, x: TTL, o: [[['contacts', 0, 'x'], 1]] })]],
+    ])('refuses to open when %s (a damaged journal), instead of serving a wrong record', (_name, snapshot, journal) => {
+      // Prepare
+      writeFiles(snapshot, [...journal, put(99, ['sip:later@x'])]);
+
+      // Act / Assess
+      expect(() => openStore()).toThrow(StoreFailureError);
+    });
+  });
 });
