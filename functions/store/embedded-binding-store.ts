@@ -25,8 +25,10 @@
  * - Records are held as objects and handed out without copying: callers must treat them as
  *   immutable (the core builds new records). `freezeRecords` deep-freezes them so a mutation throws;
  *   it is on by default when NODE_ENV is `test` or `development`.
- * - Cost: a put is one JSON.stringify of the record (its journal line) plus a share of one write(2); a
- *   get is a map lookup; a compaction serializes every live record once more (docs/store.md has the
+ * - A put that keeps the record's structure (an absorbed refresh) is journaled as a patch of the
+ *   previous version (record-patch.ts, ~200 bytes); other puts as the whole record.
+ * - Cost: a put is a diff or one JSON.stringify of the record (its journal line) plus a share of one
+ *   write(2); a get is a map lookup; a compaction serializes every live record once more (docs/store.md has the
  *   measured alternatives: keeping each record's JSON for the snapshot cost ~6 KB of RSS per record).
  */
 import * as fs from 'node:fs';
