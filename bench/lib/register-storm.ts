@@ -45,6 +45,8 @@ export interface StormSettings {
   /** Distinct AoRs, each registered once before the storm. */
   devices: number;
   probeDevices: number;
+  /** Extra Node.js/V8 flags for the gateway process (`--gateway-node-arg`, repeatable), e.g. `--trace-gc`. */
+  gatewayNodeArgs: string[];
 }
 
 /** One rate step's measurements. */
@@ -70,7 +72,10 @@ export interface StepResult {
   window: ProfileWindow;
 }
 
-/** Parses the command line (`--quick`, `--profile`, `--no-record`, `--rates a,b`, `--duration s`, `--pre-rate r`, `--devices n`). */
+/**
+ * Parses the command line (`--quick`, `--profile`, `--no-record`, `--rates a,b`, `--duration s`, `--pre-rate r`, `--devices n`,
+ * `--gateway-node-arg FLAG` repeatable).
+ */
 export function parseStormArgs(argv: readonly string[]): StormSettings {
   const quick = argv.includes('--quick');
   const value = (flag: string): string | undefined => {
@@ -88,6 +93,7 @@ export function parseStormArgs(argv: readonly string[]): StormSettings {
     preRegisterRatePerSec: value('--pre-rate') !== undefined ? Number.parseInt(value('--pre-rate')!, 10) : 500,
     devices: value('--devices') !== undefined ? Number.parseInt(value('--devices')!, 10) : quick ? 4000 : 10_000,
     probeDevices: quick ? 200 : 1000,
+    gatewayNodeArgs: argv.flatMap((arg, index) => (arg === '--gateway-node-arg' && index + 1 < argv.length ? [argv[index + 1]] : [])),
   };
   if (settings.ratesPerSec.some((rate) => !Number.isInteger(rate) || rate < 1 || rate > 20_000)) throw new RangeError('--rates: integers 1..20000');
   if (!Number.isInteger(settings.devices) || settings.devices < 100 || settings.devices > 100_000) throw new RangeError('--devices: 100..100000');
@@ -122,7 +128,7 @@ async function allocateAll(): Promise<Ports> {
   };
 }
 
-async function startGateway(workDir: string, ports: Ports, kamailio: KamailioUpstream, profileDir: string | undefined): Promise<ManagedProcess> {
+async function startGateway(workDir: string, ports: Ports, kamailio: KamailioUpstream, profileDir: string | undefined, extraNodeArgs: string[]): Promise<ManagedProcess> {
   const configFile = join(workDir, 'mid.json');
   writeFileSync(
     configFile,
@@ -136,7 +142,7 @@ async function startGateway(workDir: string, ports: Ports, kamailio: KamailioUps
       dataDir: join(workDir, 'data'),
     }),
   );
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const nodeArgs = [...extraNodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const gateway = startProcess({ command: process.execPath, args: [...nodeArgs, MAIN, '--config', configFile], cwd: workDir, label: 'gateway' });
   await gateway.waitForOutput(/mid-registrar mode=/, 15_000);
   return gateway;
@@ -347,7 +353,7 @@ export async function runRegisterStorm(argv: readonly string[]): Promise<number>
     const devices = makeDevices(settings.devices, sourceAddresses(SOURCE_ADDRESS_COUNT), 'storm');
     log(`register-storm: ${fmt(devices.length)} devices on ${SOURCE_ADDRESS_COUNT} loopback sources, steps ${settings.ratesPerSec.join(', ')}/s × ${settings.stepDurationSec} s${settings.profile ? ', gateway under --cpu-prof' : ''}`);
     kamailio = await startKamailioUpstream({ host: KAMAILIO_HOST, port: ports.kamailio, domain: DOMAIN, trustedSources: [GATEWAY_HOST], sharedMemoryMb: 512 });
-    const gateway = await startGateway(workDir, ports, kamailio, profileDir);
+    const gateway = await startGateway(workDir, ports, kamailio, profileDir, settings.gatewayNodeArgs);
     log(`gateway pid ${gateway.pid} on udp:${GATEWAY_HOST}:${ports.gateway}, Kamailio pid ${kamailio.pid} on ${kamailio.address}`);
 
     // Prepare: every device registers once (relayed: the first REGISTER of a contact goes upstream).
@@ -380,6 +386,12 @@ export async function runRegisterStorm(argv: readonly string[]): Promise<number>
     }
     const gatewayExit = await gateway.stop(15_000);
     if (gatewayExit.code !== 0) log(`gateway exited ${JSON.stringify(gatewayExit)}:\n${gateway.tail(1500)}`);
+    if (settings.gatewayNodeArgs.length > 0) {
+      // What the extra flags print (e.g. --trace-gc) outlives the run's temp directory.
+      const outputFile = join(tmpdir(), `register-storm-gateway-${gateway.pid}.log`);
+      writeFileSync(outputFile, gateway.stdout);
+      log(`gateway stdout (node ${settings.gatewayNodeArgs.join(' ')}): ${outputFile}`);
+    }
     const profileFile = profileDir && existsSync(profileDir) ? readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile')) : undefined;
     const lastStep = steps[steps.length - 1];
     const profile = profileDir && profileFile && lastStep ? summarizeCpuProfile(join(profileDir, profileFile), ROOT, lastStep.window) : undefined;
