@@ -8,9 +8,10 @@
  * proportion to live objects. The layer therefore drops each one's FSM, context, state, timers and TU object
  * once it is Completed and keeps one {@link CompletedServerTransaction} per transaction (with its key and the
  * encoded response it already had). Timer J is the same constant for all of them, so they expire in the order
- * they were added: a FIFO with one clock timer for its head replaces a timer per transaction.
+ * they were added: an {@link ExpiryFifo} with one clock timer replaces a timer per transaction.
  */
-import type { Clock, TimerHandle } from './clock';
+import type { Clock } from './clock';
+import { ExpiryFifo } from './expiry-fifo';
 import type { TransactionStateName } from './types';
 
 /**
@@ -35,26 +36,25 @@ export class CompletedServerTransaction<T> {
   }
 }
 
-/** The FIFO of completed transactions, keyed for §17.2.3 matching, ending each at its Timer J. */
+/** Completed transactions, keyed for §17.2.3 matching, each ended by its Timer J. */
 export class CompletedServerTransactions<T> {
   private readonly byKey = new Map<string, CompletedServerTransaction<T>>();
-  /** Entries in the order they were added, from `head`; an ended entry stays until the head passes it. */
-  private entries: Array<CompletedServerTransaction<T> | undefined> = [];
-  /** Expiry of each entry, parallel to `entries`: numbers only, so V8 stores them unboxed (no HeapNumber each). */
-  private expiries: number[] = [];
-  private head = 0;
-  private timer: TimerHandle | undefined;
+  /** Timer J is a constant (64·T1), so the entries end in the order they were added. */
+  private readonly timerJ: ExpiryFifo<CompletedServerTransaction<T>>;
 
   /**
-   * @param slotMs when positive, the timer fires at the next multiple of this many ms after the head's expiry, so
-   *   one firing ends every entry of a slot (they end up to this much late, never early); 0 ends each one exactly.
+   * @param timerJMs Timer J (RFC 3261 §17.2.2: 64·T1 for unreliable transports).
+   * @param slotMs see {@link ExpiryFifo}: Timer J fires up to this much late, never early.
    * @param onEnded called for each entry Timer J ends (not for {@link end} or {@link clear}); must not throw.
    */
-  constructor(
-    private readonly clock: Clock,
-    private readonly slotMs: number,
-    private readonly onEnded: (entry: CompletedServerTransaction<T>) => void,
-  ) {}
+  constructor(clock: Clock, timerJMs: number, slotMs: number, onEnded: (entry: CompletedServerTransaction<T>) => void) {
+    this.timerJ = new ExpiryFifo(clock, timerJMs, slotMs, (entry) => {
+      if (entry.ended) return;
+      // §17.2.2: Timer J fired in Completed: the transaction is Terminated and a new request with its key is new.
+      this.end(entry);
+      onEnded(entry);
+    });
+  }
 
   /** Live entries. */
   get size(): number {
@@ -65,12 +65,10 @@ export class CompletedServerTransactions<T> {
     return this.byKey.get(key);
   }
 
-  /** Adds an entry that ends `timerJMs` from now. */
-  add(entry: CompletedServerTransaction<T>, timerJMs: number): void {
+  /** Adds an entry whose Timer J starts now. */
+  add(entry: CompletedServerTransaction<T>): void {
     this.byKey.set(entry.key, entry);
-    this.entries.push(entry);
-    this.expiries.push(this.now() + timerJMs);
-    if (this.timer === undefined) this.schedule();
+    this.timerJ.push(entry, entry.id);
   }
 
   /** Ends an entry before its Timer J (§17.2.4 transport error): a later request with its key is new. */
@@ -84,56 +82,6 @@ export class CompletedServerTransactions<T> {
   clear(): void {
     for (const entry of this.byKey.values()) entry.ended = true;
     this.byKey.clear();
-    this.entries = [];
-    this.expiries = [];
-    this.head = 0;
-    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
-    this.timer = undefined;
-  }
-
-  /**
-   * Expiries are on the clock's monotonic time when it has one: the gateway's `nowMs` is the wall clock (receipt
-   * times are wall times, GEN-2), and a wall clock stepped back would hold every entry (and grow the FIFO) for the
-   * length of the step, or stepped forward end them early.
-   */
-  private now(): number {
-    return this.clock.monotonicMs?.() ?? this.clock.nowMs();
-  }
-
-  private schedule(): void {
-    const head = this.head;
-    if (head >= this.entries.length) return;
-    const nowMs = this.now();
-    const expiryMs = this.expiries[head]!;
-    const dueMs = this.slotMs > 0 ? Math.ceil(expiryMs / this.slotMs) * this.slotMs : expiryMs;
-    this.timer = this.clock.setTimer(Math.max(0, dueMs - nowMs), () => this.onTimer());
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    const nowMs = this.now();
-    const entries = this.entries;
-    let head = this.head;
-    while (head < entries.length && this.expiries[head]! <= nowMs) {
-      const entry = entries[head]!;
-      entries[head] = undefined;
-      head += 1;
-      if (entry.ended) continue;
-      // §17.2.2: Timer J fired in Completed: the transaction is Terminated and a new request with its key is new.
-      this.end(entry);
-      this.onEnded(entry);
-    }
-    this.head = head;
-    // Drop the consumed prefix once it is half the arrays (amortized O(1) per entry).
-    if (head > 1024 && head * 2 > entries.length) {
-      this.entries = entries.slice(head);
-      this.expiries = this.expiries.slice(head);
-      this.head = 0;
-    } else if (head === entries.length) {
-      entries.length = 0;
-      this.expiries.length = 0;
-      this.head = 0;
-    }
-    this.schedule();
+    this.timerJ.clear();
   }
 }

@@ -26,8 +26,9 @@
  * transaction over an unreliable transport whose final response was encoded and that no listener watches (the
  * absorbed REGISTER) goes further: its FSM, context and timers are dropped and one
  * {@link CompletedServerTransaction} (key, response bytes, target) waits out Timer J in a FIFO with one timer
- * (see completed-server-transactions.ts). Layer-only, 50,000 completed REGISTER transactions held: 14.4 -> 6.4 heap
- * objects and 785 -> 446 heap bytes each (their flow and its address string included).
+ * (see completed-server-transactions.ts); non-INVITE server TU caps are a queue too (no timer object per REGISTER).
+ * Layer-only, 50,000 completed REGISTER transactions held: 14.4 -> 5.4 heap objects and 785 -> 442 heap bytes each
+ * (their flow and its address string included).
  */
 import type { Clock, TimerHandle } from './clock';
 import { CompletedServerTransaction, CompletedServerTransactions } from './completed-server-transactions';
@@ -36,6 +37,7 @@ import { inviteClientFsm, type InviteClientContext, type InviteClientState } fro
 import { inviteServerFsm, type InviteServerContext, type InviteServerState } from './invite-server-fsm';
 import { nonInviteClientFsm, type NonInviteClientState } from './non-invite-client-fsm';
 import { nonInviteServerFsm, type NonInviteServerContext, type NonInviteServerState } from './non-invite-server-fsm';
+import { ExpiryFifo } from './expiry-fifo';
 import { DEFAULT_TIMER_SETTINGS, deriveTimers, type DerivedTimers, type TimerSettings } from './timer-settings';
 import { clientTransactionKey, hasMagicCookie, serverTransactionKey } from './transaction-key';
 import type {
@@ -454,6 +456,12 @@ export class TransactionLayer<M, T> {
   private readonly bucketClockTimers = new Map<number, TimerHandle>();
   /** Completed non-INVITE server transactions reduced to their retransmission state (see the module remarks). */
   private readonly completed: CompletedServerTransactions<T>;
+  /**
+   * The TU caps of non-INVITE server transactions, by key and id: one constant delay, so a FIFO instead of a timer
+   * object per REGISTER that would outlive its answer in its slot for 32 s. An answered transaction's entry is
+   * not removed; it is ignored when it falls due.
+   */
+  private readonly nonInviteTuCaps: ExpiryFifo<string>;
   private readonly clients = new Map<string, TransactionCore<M, T>>();
   private readonly servers = new Map<string, TransactionCore<M, T>>();
   private nextId = 1;
@@ -486,9 +494,13 @@ export class TransactionLayer<M, T> {
     if (!Number.isFinite(this.timerBucketMs) || this.timerBucketMs < 0) {
       throw new InvalidTimerSettingsError(`timerBucketMs must be a non-negative number of milliseconds, got ${this.timerBucketMs}`);
     }
-    this.completed = new CompletedServerTransactions<T>(this.clock, this.timerBucketMs, () => {
+    this.completed = new CompletedServerTransactions<T>(this.clock, this.timers.sixtyFourT1Ms, this.timerBucketMs, () => {
       this.terminatedCount += 1;
       this.liveServers -= 1;
+    });
+    this.nonInviteTuCaps = new ExpiryFifo<string>(this.clock, this.limits.nonInviteServerTuTimeoutMs, this.timerBucketMs, (key, id) => {
+      const core = this.servers.get(key);
+      if (core !== undefined && core.id === id && WAITING_STATES.has(core.machine.stateName)) this.onTuCap(core);
     });
   }
 
@@ -575,12 +587,14 @@ export class TransactionLayer<M, T> {
             timers: this.timers,
             createdAtMs: nowMs,
           });
-    const tuCapMs =
-      kind === 'invite-server' ? this.limits.inviteServerTuTimeoutMs : this.limits.nonInviteServerTuTimeoutMs;
-    this.startLayerTimer(core, 'tu-cap', tuCapMs, nowMs);
-    // A non-INVITE server transaction's lifetime cap starts when its TU cap fires (onTuCap): before that the TU cap
-    // bounds it, and after its final response Timer J does (§17.2.2). One bucketed timer per REGISTER instead of two.
-    if (kind === 'invite-server') this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind), nowMs);
+    if (kind === 'invite-server') {
+      this.startLayerTimer(core, 'tu-cap', this.limits.inviteServerTuTimeoutMs, nowMs);
+      this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind), nowMs);
+    } else {
+      // A non-INVITE server transaction's lifetime cap starts when its TU cap fires (onTuCap): before that the TU
+      // cap bounds it, and after its final response Timer J does (§17.2.2). No timer object per REGISTER at all.
+      this.nonInviteTuCaps.push(key, core.id);
+    }
     this.run(core, core.machine.start(), undefined, nowMs);
     const cancels = view.method === 'CANCEL' ? this.findCancelTarget(view) : undefined;
     return cancels === undefined ? { kind: 'new', transaction: record } : { kind: 'new', transaction: record, cancels };
@@ -633,6 +647,7 @@ export class TransactionLayer<M, T> {
       table.clear();
     }
     this.completed.clear();
+    this.nonInviteTuCaps.clear();
     for (const handle of this.bucketClockTimers.values()) this.clock.clearTimer(handle);
     this.bucketClockTimers.clear();
     this.buckets.clear();
@@ -807,9 +822,9 @@ export class TransactionLayer<M, T> {
   ): StepOutcome<Wire<M, T>> {
     let notices: Notice<Wire<M, T>>[] | undefined;
     let watchedSent = false;
-    /** The encoded final response sent, and Timer J's delay when the FIFO times it instead of a timer (see reduce). */
+    /** The encoded final response sent, and whether the FIFO times Timer J instead of a timer (see reduce). */
     let encodedSent: RetainedResponse<T> | undefined;
-    let timerJMs: number | undefined;
+    let timerJ = false;
     let actions: readonly TransactionAction<Wire<M, T>>[] | undefined = first;
     while (actions !== undefined) {
       let sendFailed = false;
@@ -826,8 +841,8 @@ export class TransactionLayer<M, T> {
             }
             break;
           case 'start-timer':
-            if (action.timer === 'J' && encodedSent !== undefined && this.isReducible(core)) {
-              timerJMs = action.delayMs;
+            if (action.timer === 'J' && encodedSent !== undefined && this.isReducible(core, action.delayMs)) {
+              timerJ = true;
               break;
             }
             this.startFsmTimer(core, action.timer, action.delayMs, nowMs);
@@ -848,9 +863,9 @@ export class TransactionLayer<M, T> {
       }
       actions = sendFailed && !core.terminated ? core.machine.step({ kind: 'transport-error' }) : undefined;
     }
-    if (timerJMs !== undefined && !core.terminated && core.machine.stateName === 'Completed') {
+    if (timerJ && !core.terminated && core.machine.stateName === 'Completed') {
       // Only a step that sent the final response and started Timer J gets here: it passes nothing to the TU.
-      this.reduce(core, encodedSent!, timerJMs);
+      this.reduce(core, encodedSent!);
       return watchedSent ? SENT_NOTHING_DELIVERED : NOTHING_SENT_OR_DELIVERED;
     }
     const facade = core.facade;
@@ -899,16 +914,16 @@ export class TransactionLayer<M, T> {
    * A non-INVITE server transaction over an unreliable transport that nothing watches after its final response
    * (no server listener needs its TU object) can be reduced to a {@link CompletedServerTransaction} when Completed.
    */
-  private isReducible(core: TransactionCore<M, T>): boolean {
-    return core.kind === 'non-invite-server' && !core.isReliable && !this.serverFacadeNeeded;
+  private isReducible(core: TransactionCore<M, T>, timerJMs: number): boolean {
+    // Timer J is 64·T1 over unreliable transports: the FIFO's constant delay.
+    return core.kind === 'non-invite-server' && !core.isReliable && !this.serverFacadeNeeded && timerJMs === this.timers.sixtyFourT1Ms;
   }
 
   /**
    * §17.2.2 Completed, reduced: the transaction now only re-sends `encoded` to retransmissions until Timer J, so
-   * its FSM, context, state, timers (the stopped TU cap) and TU object are dropped and the FIFO of completed
-   * transactions times Timer J. The core stays reachable only from a TU still holding the transaction.
+   * its FSM, context, state, timers and TU object are dropped and the FIFO of completed transactions times Timer J. The core stays reachable only from a TU still holding the transaction.
    */
-  private reduce(core: TransactionCore<M, T>, encoded: RetainedResponse<T>, timerJMs: number): void {
+  private reduce(core: TransactionCore<M, T>, encoded: RetainedResponse<T>): void {
     for (const handle of core.takeTimers()) this.clearClockTimer(handle);
     // A non-INVITE server transaction has one key (the RFC 2543 alias is for INVITEs only).
     const key = core.key!;
@@ -917,7 +932,7 @@ export class TransactionLayer<M, T> {
     core.completed = entry;
     core.machine = RELEASED_MACHINE;
     core.facade = undefined;
-    this.completed.add(entry, timerJMs);
+    this.completed.add(entry);
   }
 
   /** §17.2.2: re-sends the final response; a send that throws is a transport error (§17.2.4) and ends it. */

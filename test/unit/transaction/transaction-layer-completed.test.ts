@@ -36,7 +36,7 @@ class SteppableClock implements Clock {
  * A layer as the gateway wires it for absorbed REGISTERs: final responses encoded once, no server listener, so a
  * completed UDP non-INVITE server transaction is reduced to its retransmission state.
  */
-function harness(options: { timerBucketMs?: number; clock?: Clock; throwOnResend?: boolean } = {}) {
+function harness(options: { timerBucketMs?: number; clock?: Clock; throwOnResend?: boolean; tuCapMs?: number } = {}) {
   const fake = new FakeClock(1_000_000);
   const clock = options.clock ?? fake;
   const sent: Array<{ encoded: EncodedResponse<string>; ref: TransactionRef }> = [];
@@ -55,6 +55,7 @@ function harness(options: { timerBucketMs?: number; clock?: Clock; throwOnResend
       sent.push({ encoded, ref });
     },
     ...(options.timerBucketMs === undefined ? {} : { timerBucketMs: options.timerBucketMs }),
+    ...(options.tuCapMs === undefined ? {} : { limits: { nonInviteServerTuTimeoutMs: options.tuCapMs } }),
   });
   return { fake, layer, sent, unencoded };
 }
@@ -108,7 +109,8 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       const afterJ = h.layer.receiveRequest(retransmissionOf(register), 'flow-1', false);
 
       // Assess
-      expect(timersWhileCompleted).toBe(1);
+      // The completed transactions' Timer J queue, and the TU-cap queue (its entry is passed by when due).
+      expect(timersWhileCompleted).toBe(2);
       expect(beforeJ).toEqual({ kind: 'absorbed' });
       expect(tx.state).toBe('Terminated');
       expect(statsAfterJ).toMatchObject({ serverTransactions: 0, indexedKeys: 0, terminated: 1, forcedTerminations: 0 });
@@ -137,7 +139,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       h.fake.advance(1);
 
       // Assess
-      // The FIFO's timer, and the stopped TU caps' shared slot (a bucket timer is not cancelled, its slot is).
+      // The Timer J queue's timer and the TU-cap queue's (its entries are passed by when due).
       expect(timers).toBe(2);
       expect(liveBeforeSlotEnd).toBe(10);
       expect(lastBeforeSlotEnd).toEqual({ kind: 'absorbed' });
@@ -185,6 +187,34 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Assess
       expect(second).toBe(false);
       expect(h.sent).toHaveLength(1);
+    });
+  });
+
+  describe('TU cap of non-INVITE server transactions (a queue, not a timer each)', () => {
+    it('answers 408 for a TU that never answers, at its cap; the cap of an answered transaction does nothing, even to a new transaction with its key', () => {
+      // Prepare
+      const h = harness({ tuCapMs: 40_000 });
+      const register = buildRequest();
+      h.layer.respond(newTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
+      h.fake.advance(33_000);
+      // Timer J ended the first transaction: the same request is new now, and its TU never answers.
+      const again = newTransaction(h.layer.receiveRequest(retransmissionOf(register), 'flow', false));
+
+      // Act
+      h.fake.advance(7_000);
+      const sentAtFirstCap = h.sent.length;
+      const stateAtFirstCap = again.state;
+      h.fake.advance(32_999);
+      const stateBeforeOwnCap = again.state;
+      h.fake.advance(1);
+
+      // Assess
+      expect(sentAtFirstCap).toBe(1);
+      expect(stateAtFirstCap).toBe('Trying');
+      expect(stateBeforeOwnCap).toBe('Trying');
+      expect(h.sent.map((entry) => new TextDecoder().decode(entry.encoded.bytes))).toEqual(['SIP/2.0 200 #1', 'SIP/2.0 408 #2']);
+      expect(again.state).toBe('Completed');
+      expect(h.layer.stats()).toMatchObject({ serverTransactions: 1, forcedTerminations: 0 });
     });
   });
 
