@@ -14,12 +14,15 @@ export class ExpiryFifo<V> {
   private dues: number[] = [];
   private head = 0;
   private timer: TimerHandle | undefined;
+  /** True while `fire` runs: an entry pushed from `onDue` is scheduled by `fire`, not by `push`. */
+  private firing = false;
 
   /**
    * @param delayMs the delay of every entry.
    * @param slotMs when positive, the clock timer fires at the next multiple of this many ms after the head's due
    *   time, so one firing takes every entry of a slot (up to this much late, never early); 0 fires each exactly.
-   * @param onDue called for each entry that falls due, in order; must not throw.
+   * @param onDue called for each entry that falls due, in order. One that throws does not stop the others or the
+   *   queue; the first error is rethrown once the queue is consistent (out of the clock's timer callback).
    */
   constructor(
     private readonly clock: Clock,
@@ -38,7 +41,7 @@ export class ExpiryFifo<V> {
     this.values.push(value);
     this.tags.push(tag);
     this.dues.push(this.now() + this.delayMs);
-    if (this.timer === undefined) this.schedule();
+    if (this.timer === undefined && !this.firing) this.schedule();
   }
 
   /** Drops every entry and stops the clock timer. */
@@ -72,14 +75,28 @@ export class ExpiryFifo<V> {
     const nowMs = this.now();
     const { values, tags, dues } = this;
     let head = this.head;
+    let failure: { error: unknown } | undefined;
+    this.firing = true;
     while (head < values.length && dues[head]! <= nowMs) {
       const value = values[head]!;
       values[head] = undefined;
       head += 1;
-      this.onDue(value, tags[head - 1]!);
+      try {
+        this.onDue(value, tags[head - 1]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+      // onDue may have cleared the queue (close from a callback).
+      if (values !== this.values) break;
     }
-    // onDue may have cleared the queue (close from a callback).
-    if (values !== this.values) return;
+    this.firing = false;
+    if (values === this.values) this.compact(head);
+    if (failure !== undefined) throw failure.error;
+  }
+
+  /** Records the new head, drops consumed slots and sets the clock timer for the next entry. */
+  private compact(head: number): void {
+    const { values, tags, dues } = this;
     this.head = head;
     if (head === values.length) {
       values.length = 0;

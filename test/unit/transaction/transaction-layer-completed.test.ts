@@ -218,6 +218,37 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
     });
   });
 
+  describe('TU cap queue robustness', () => {
+    it('a listener that throws at one TU cap does not stop the other caps of the slot or later ones', () => {
+      // Prepare
+      const clock = new FakeClock(1_000_000);
+      const answered: number[] = [];
+      const layer = new TransactionLayer<TestMessage, string>({
+        clock,
+        codec: testCodec,
+        send: (message) => answered.push(message.status),
+        timerBucketMs: 100,
+        serverListener: {
+          onTuTimeout: () => {
+            throw new Error('listener failed');
+          },
+        },
+      });
+      layer.receiveRequest(buildRequest({ method: 'MESSAGE' }), 'flow', false);
+      layer.receiveRequest(buildRequest({ method: 'MESSAGE' }), 'flow', false);
+      clock.advance(1_000);
+      layer.receiveRequest(buildRequest({ method: 'MESSAGE' }), 'flow', false);
+
+      // Act
+      const firstSlot = (): void => clock.advance(31_100);
+      // Assess
+      expect(firstSlot).toThrow('listener failed');
+      expect(answered).toEqual([408, 408]);
+      expect(() => clock.advance(1_000)).toThrow('listener failed');
+      expect(answered).toEqual([408, 408, 408]);
+    });
+  });
+
   describe('Method: reportTransportError', () => {
     it('§17.2.4: a late failure of the final response ends it; the next retransmission is new', () => {
       // Prepare
