@@ -284,6 +284,7 @@ export class Gateway {
     this.pins.clear();
     await this.transport.close();
     // Transactions still waiting (Timer K, J…) have nothing left to send on.
+    this.transactions.close();
     if (this.clock instanceof SystemClock) this.clock.clearAll();
   }
 

@@ -6,10 +6,15 @@
 /** An opaque timer handle returned by {@link Clock.setTimer}. */
 export type TimerHandle = unknown;
 
-/** Monotonic milliseconds and one-shot timers. */
+/** Milliseconds and one-shot timers. */
 export interface Clock {
-  /** Current time in milliseconds. */
+  /** Current time in milliseconds (the gateway's is the wall clock: receipt times are stored, GEN-2). */
   nowMs(): number;
+  /**
+   * Milliseconds on a clock that never steps (any origin), for intervals only; when absent, `nowMs` is taken to be
+   * one (a test's fake clock).
+   */
+  monotonicMs?(): number;
   /** Calls `fn` once, `delayMs` from now. */
   setTimer(delayMs: number, fn: () => void): TimerHandle;
   /** Cancels a timer; a cleared timer never calls its function. Clearing twice is harmless. */

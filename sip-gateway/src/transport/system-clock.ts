@@ -12,6 +12,11 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
+  /** Unaffected by wall-clock steps (timers run on the same monotonic clock). */
+  monotonicMs(): number {
+    return performance.now();
+  }
+
   setTimer(delayMs: number, fn: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
       this.pending.delete(timer);

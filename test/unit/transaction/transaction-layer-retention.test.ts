@@ -95,6 +95,9 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       // Assess
       expect(h.serverEvents).toEqual([`transport-error:${tx.id}`, `terminated:${tx.id}`]);
       expect(h.layer.stats().serverTransactions).toBe(0);
+      // Its entry in the shared TU-cap queue is passed by when it falls due: no event, no timer left.
+      h.clock.advance(32_000);
+      expect(h.serverEvents).toEqual([`transport-error:${tx.id}`, `terminated:${tx.id}`]);
       expect(h.clock.pendingTimerCount()).toBe(0);
     });
 
@@ -151,7 +154,8 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       expect(whileTrying).toEqual({ kind: 'absorbed', transaction: tx });
       expect(whileCompleted).toEqual({ kind: 'absorbed' });
       expect(h.transport.sent.map((record) => record.message)).toEqual([ok, ok]);
-      expect(timersWhileCompleted).toBe(1);
+      // Timer J, and the shared TU-cap queue's timer (which passes the answered transaction's entry by).
+      expect(timersWhileCompleted).toBe(2);
       expect(tx.state).toBe('Terminated');
       expect(h.layer.stats()).toMatchObject({ serverTransactions: 0, indexedKeys: 0, forcedTerminations: 0 });
       expect(h.clock.pendingTimerCount()).toBe(0);
@@ -255,9 +259,9 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       h.clock.advance(1);
 
       // Assess
-      // Timer J (32 s) and the stopped TU cap share the slot ending at +32,100 ms; a non-INVITE server transaction's
-      // lifetime cap only starts if its TU cap fires.
-      expect(clockTimers).toBe(1);
+      // Timer J (32 s) shares the slot ending at +32,100 ms with the others; the TU caps are in their own queue (one
+      // clock timer); a non-INVITE server transaction's lifetime cap only starts if its TU cap fires.
+      expect(clockTimers).toBe(2);
       expect(liveBeforeSlot).toBe(10);
       expect(h.layer.stats()).toMatchObject({ serverTransactions: 0, forcedTerminations: 0 });
       expect(transactions.every((tx) => tx.state === 'Terminated')).toBe(true);

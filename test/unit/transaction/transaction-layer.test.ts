@@ -262,6 +262,9 @@ describe('Class: TransactionLayer', () => {
       expect(sent).toBe(false);
       expect(h.serverEvents).toEqual([`transport-error:${tx.id}`, `terminated:${tx.id}`]);
       expect(h.layer.stats().serverTransactions).toBe(0);
+      // Its entry in the shared TU-cap queue is passed by when it falls due: no event, no timer left.
+      h.clock.advance(32_000);
+      expect(h.serverEvents).toEqual([`transport-error:${tx.id}`, `terminated:${tx.id}`]);
       expect(h.clock.pendingTimerCount()).toBe(0);
     });
 
