@@ -81,12 +81,26 @@ function diffObject(prev: Record<string, unknown>, next: Record<string, unknown>
   return true;
 }
 
+/** JSON of property names seen in paths: a record type has few, and each op repeats them (bounded). */
+const nameJson = new Map<string, string>();
+const NAME_JSON_LIMIT = 1024;
+
+function jsonOfName(name: string): string {
+  let json = nameJson.get(name);
+  if (json === undefined) {
+    json = JSON.stringify(name);
+    if (nameJson.size < NAME_JSON_LIMIT) nameJson.set(name, json);
+  }
+  return json;
+}
+
 function setOp(value: unknown, state: DiffState): boolean {
-  const json = JSON.stringify(value);
+  // Numbers (most changed values: times, CSeq) print as JSON.stringify prints them, without its call.
+  const json = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'null') : JSON.stringify(value);
   // undefined, functions and symbols have no JSON form: not plain data, journal the whole record.
   if (json === undefined || state.count === state.maxOps) return false;
   let path = '';
-  for (const step of state.path) path += `${path === '' ? '' : ','}${typeof step === 'number' ? step : JSON.stringify(step)}`;
+  for (const step of state.path) path += `${path === '' ? '' : ','}${typeof step === 'number' ? step : jsonOfName(step)}`;
   state.ops += `${state.count === 0 ? '' : ','}[[${path}],${json}]`;
   state.count += 1;
   return true;

@@ -36,6 +36,18 @@ describe('Module: record-patch', () => {
       expect(replayed(prev, patch as string)).toEqual(next);
     });
 
+    it('writes numbers as JSON does, non-finite ones as null', () => {
+      const prev = { aor: 'a', a: 1, b: 2, c: 3, d: 4 };
+      const next = { aor: 'a', a: -0, b: 1e21, c: Number.NaN, d: 0.1 };
+      expect(JSON.parse(diffRecord(prev, next, 24) as string)).toEqual([
+        [['a'], 0],
+        [['b'], 1e21],
+        [['c'], null],
+        [['d'], 0.1],
+      ]);
+      expect(replayed(prev, diffRecord(prev, next, 24) as string)).toEqual(JSON.parse(JSON.stringify(next)));
+    });
+
     it('is an empty patch when nothing changed', () => {
       const prev = aorRecord();
       expect(diffRecord(prev, { ...prev }, 24)).toBe('[]');
