@@ -15,40 +15,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { AorRecord } from '../../../functions/core/model';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
 
 const NOW_MS = Date.now();
 const TTL_EPOCH_SEC = Math.ceil(NOW_MS / 1000) + 8 * 24 * 3600;
 
-interface BenchBinding {
-  contactId: string;
-  contactUri: string;
-  requestedExpiresSec: number;
-  expiresAtMs: number;
-  callId: string;
-  cseq: number;
-  updatedAtMs: number;
-  createdAtMs: number;
-  flow: { transport: string; remoteAddress: string; remotePort: number; localAddress: string; localPort: number; gatewayId: string };
-  path: string[];
-  userAgent: string;
-  upstream: Record<string, string | number>;
-}
-
-interface BenchRecord {
-  aor: string;
-  mode: number;
-  bindings: BenchBinding[];
-  pendingRelays: unknown[];
-  timedWork: unknown[];
-}
-
-/** A mode 1 AoR record with one binding and its upstream registration, shaped like functions/core/model.ts. */
-function makeRecord(i: number): BenchRecord {
+/** A mode 1 AoR record with one binding and its upstream registration. */
+function makeRecord(i: number): AorRecord {
   const user = `user${i}`;
   return {
     aor: `sip:${user}@example.com`,
-    mode: 1,
     bindings: [
       {
         contactId: `c${i.toString(36)}x9f2k3`,
@@ -78,12 +55,12 @@ function makeRecord(i: number): BenchRecord {
       },
     ],
     pendingRelays: [],
-    timedWork: [],
+    deregisterWork: [],
   };
 }
 
 /** What the core does on an absorbed refresh: a new record sharing unchanged parts. */
-function refresh(record: BenchRecord, nowMs: number): BenchRecord {
+function refresh(record: AorRecord, nowMs: number): AorRecord {
   const b = record.bindings[0];
   return { ...record, bindings: [{ ...b, cseq: b.cseq + 1, expiresAtMs: nowMs + 300_000, updatedAtMs: nowMs }] };
 }
@@ -97,7 +74,7 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-async function fill(store: EmbeddedBindingStore<BenchRecord>, count: number, versions: number[], batch = 1000): Promise<void> {
+async function fill(store: EmbeddedBindingStore<AorRecord>, count: number, versions: number[], batch = 1000): Promise<void> {
   for (let start = 0; start < count; start += batch) {
     const puts: Promise<void>[] = [];
     for (let i = start; i < Math.min(count, start + batch); i += 1) {
@@ -113,7 +90,7 @@ async function getPutCycles(): Promise<void> {
   const cycles = 100_000;
   const perTurn = 100;
   const dataDir = tempDir();
-  const store = EmbeddedBindingStore.open<BenchRecord>({ dataDir, shardCount: 16, compactMinLines: 10_000_000 });
+  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16, compactMinLines: 10_000_000 });
   const versions: number[] = [];
   await fill(store, aors, versions);
   const local = Array.from({ length: aors }, (_, i) => makeRecord(i));
@@ -162,7 +139,7 @@ function makeAor(i: number): string {
 
 async function compactionPause(records: number, putsPerTurn: number): Promise<void> {
   const dataDir = tempDir();
-  const store = EmbeddedBindingStore.open<BenchRecord>({ dataDir, shardCount: 16, compactMinLines: 10_000_000 });
+  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16, compactMinLines: 10_000_000 });
   const versions: number[] = [];
   await fill(store, records, versions);
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -212,7 +189,7 @@ async function compactionPause(records: number, putsPerTurn: number): Promise<vo
   running = false;
   await ticker;
   store.close();
-  const reopened = EmbeddedBindingStore.open<BenchRecord>({ dataDir, shardCount: 16 });
+  const reopened = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16 });
   const count = reopened.recordCount;
   reopened.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
