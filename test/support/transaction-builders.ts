@@ -5,6 +5,7 @@
 import { FakeClock } from './fake-clock';
 import {
   TransactionLayer,
+  type ReceiveRequestResult,
   type ServerTransactionListener,
   type Transaction,
   type TransactionLayerOptions,
@@ -155,4 +156,10 @@ export function createLayerHarness(
     codec: testCodec,
   });
   return { clock, transport, layer, serverEvents };
+}
+
+/** The server transaction a request created; throws when it matched one or was rejected instead. */
+export function newServerTransaction<M, T>(result: ReceiveRequestResult<M, T>): Transaction<M, T> {
+  if (result.kind !== 'new') throw new Error(`expected a new transaction, got ${result.kind}`);
+  return result.transaction;
 }

@@ -1,9 +1,7 @@
 import type { Clock } from '../../../sip-gateway/src/transaction/clock';
-import { TransactionLayer, type EncodedResponse, type Transaction, type TransactionRef } from '../../../sip-gateway/src/transaction/transaction-layer';
+import { TransactionLayer, type EncodedResponse, type TransactionRef } from '../../../sip-gateway/src/transaction/transaction-layer';
 import { FakeClock } from '../../support/fake-clock';
-import { buildRequest, buildResponse, retransmissionOf, testCodec, type TestMessage } from '../../support/transaction-builders';
-
-type Tx = Transaction<TestMessage, string>;
+import { buildRequest, buildResponse, newServerTransaction, retransmissionOf, testCodec, type TestMessage } from '../../support/transaction-builders';
 
 /** A fake clock whose wall time (`nowMs`) the test can step, while its timers and `monotonicMs` run on. */
 class SteppableClock implements Clock {
@@ -60,18 +58,13 @@ function harness(options: { timerBucketMs?: number; clock?: Clock; throwOnResend
   return { fake, layer, sent, unencoded };
 }
 
-function newTransaction(result: { kind: string; transaction?: Tx }): Tx {
-  if (result.kind !== 'new' || result.transaction === undefined) throw new Error(`expected a new transaction, got ${result.kind}`);
-  return result.transaction;
-}
-
 describe('Class: TransactionLayer (completed non-INVITE server transactions over UDP, reduced)', () => {
   describe('Method: receiveRequest while Completed', () => {
     it('GEN-6 §17.2.2: every retransmission re-sends the same bytes to the same target; other requests are new', () => {
       // Prepare
       const h = harness();
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
       h.layer.respond(tx, buildResponse(register, 200));
 
       // Act
@@ -96,7 +89,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const h = harness();
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
       h.layer.respond(tx, buildResponse(register, 200));
       const timersWhileCompleted = h.fake.pendingTimerCount();
 
@@ -125,7 +118,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       const registers: TestMessage[] = [];
       for (let index = 0; index < 10; index += 1) {
         const register = buildRequest();
-        h.layer.respond(newTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
+        h.layer.respond(newServerTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
         registers.push(register);
         h.fake.advance(9);
       }
@@ -151,11 +144,11 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       const clock = new SteppableClock(new FakeClock(1_000_000));
       const h = harness({ clock });
       const early = buildRequest();
-      h.layer.respond(newTransaction(h.layer.receiveRequest(early, 'flow', false)), buildResponse(early, 200));
+      h.layer.respond(newServerTransaction(h.layer.receiveRequest(early, 'flow', false)), buildResponse(early, 200));
       clock.fake.advance(1_000);
       clock.stepWallClock(-10_000);
       const late = buildRequest();
-      h.layer.respond(newTransaction(h.layer.receiveRequest(late, 'flow', false)), buildResponse(late, 200));
+      h.layer.respond(newServerTransaction(h.layer.receiveRequest(late, 'flow', false)), buildResponse(late, 200));
       clock.stepWallClock(+60_000);
 
       // Act
@@ -178,7 +171,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const h = harness();
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow', false));
       h.layer.respond(tx, buildResponse(register, 200));
 
       // Act
@@ -195,10 +188,10 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const h = harness({ tuCapMs: 40_000 });
       const register = buildRequest();
-      h.layer.respond(newTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
+      h.layer.respond(newServerTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
       h.fake.advance(33_000);
       // Timer J ended the first transaction: the same request is new now, and its TU never answers.
-      const again = newTransaction(h.layer.receiveRequest(retransmissionOf(register), 'flow', false));
+      const again = newServerTransaction(h.layer.receiveRequest(retransmissionOf(register), 'flow', false));
 
       // Act
       h.fake.advance(7_000);
@@ -254,7 +247,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const h = harness();
       const register = buildRequest();
-      h.layer.respond(newTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
+      h.layer.respond(newServerTransaction(h.layer.receiveRequest(register, 'flow', false)), buildResponse(register, 200));
 
       // Act
       h.layer.reportTransportError(h.sent[0]!.ref);
@@ -270,11 +263,11 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const late = harness();
       const lateRegister = buildRequest();
-      late.layer.respond(newTransaction(late.layer.receiveRequest(lateRegister, 'flow', false)), buildResponse(lateRegister, 200));
+      late.layer.respond(newServerTransaction(late.layer.receiveRequest(lateRegister, 'flow', false)), buildResponse(lateRegister, 200));
       late.layer.receiveRequest(retransmissionOf(lateRegister), 'flow', false);
       const throwing = harness({ throwOnResend: true });
       const throwingRegister = buildRequest();
-      throwing.layer.respond(newTransaction(throwing.layer.receiveRequest(throwingRegister, 'flow', false)), buildResponse(throwingRegister, 200));
+      throwing.layer.respond(newServerTransaction(throwing.layer.receiveRequest(throwingRegister, 'flow', false)), buildResponse(throwingRegister, 200));
 
       // Act
       late.layer.reportTransportError(late.sent[1]!.ref);
@@ -294,7 +287,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const h = harness({ timerBucketMs: 100 });
       const register = buildRequest({ transport: 'TCP' });
-      const tx = newTransaction(h.layer.receiveRequest(register, 'conn', true));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'conn', true));
 
       // Act
       h.layer.respond(tx, buildResponse(register, 200));
@@ -311,7 +304,7 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       // Prepare
       const h = harness({ timerBucketMs: 100 });
       const completed = buildRequest();
-      h.layer.respond(newTransaction(h.layer.receiveRequest(completed, 'flow', false)), buildResponse(completed, 200));
+      h.layer.respond(newServerTransaction(h.layer.receiveRequest(completed, 'flow', false)), buildResponse(completed, 200));
       h.layer.receiveRequest(buildRequest(), 'flow', false);
       h.layer.receiveRequest(buildRequest({ method: 'INVITE' }), 'flow', false);
       h.layer.sendRequest(buildRequest({ sentBy: 'gw.example:5060' }), 'upstream', false, { onResponse: () => undefined });

@@ -4,6 +4,7 @@ import {
   buildRequest,
   buildResponse,
   createLayerHarness,
+  newServerTransaction,
   retransmissionOf,
   type TestMessage,
 } from '../../support/transaction-builders';
@@ -36,11 +37,6 @@ function encodedWire(): {
   };
 }
 
-function newTransaction(result: { kind: string; transaction?: Tx }): Tx {
-  if (result.kind !== 'new' || result.transaction === undefined) throw new Error(`expected a new transaction, got ${result.kind}`);
-  return result.transaction;
-}
-
 describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
   describe('Method: respond with encodeResponse / sendEncoded', () => {
     it('GEN-6: the final response is serialized once and the same bytes answer every retransmission (§17.2.2)', () => {
@@ -48,7 +44,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       const wire = encodedWire();
       const h = createLayerHarness(wire.options);
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
 
       // Act
       const sent = h.layer.respond(tx, buildResponse(register, 200));
@@ -69,7 +65,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       const wire = encodedWire();
       const h = createLayerHarness(wire.options);
       const invite = buildRequest({ method: 'INVITE' });
-      const tx = newTransaction(h.layer.receiveRequest(invite, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(invite, 'flow-1', false));
 
       // Act
       h.layer.respond(tx, buildResponse(invite, 180));
@@ -86,7 +82,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       const wire = encodedWire();
       const h = createLayerHarness(wire.options);
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
       h.layer.respond(tx, buildResponse(register, 200));
 
       // Act
@@ -111,7 +107,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
         sendEncoded: (encoded) => sentEncoded.push(encoded),
       });
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
       const ok = buildResponse(register, 200);
 
       // Act
@@ -140,7 +136,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       // Prepare
       const h = createLayerHarness({ serverListener: {} });
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
       const whileTrying = h.layer.receiveRequest(retransmissionOf(register), 'flow-1', false);
       const ok = buildResponse(register, 200);
 
@@ -165,7 +161,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       // Prepare
       const h = createLayerHarness();
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
 
       // Act
       h.layer.respond(tx, buildResponse(register, 200));
@@ -181,7 +177,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       // Prepare
       const h = createLayerHarness({ serverListener: {} });
       const register = buildRequest();
-      const tx = newTransaction(h.layer.receiveRequest(register, 'flow-1', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow-1', false));
       h.layer.respond(tx, buildResponse(register, 200));
 
       // Act
@@ -248,7 +244,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       // Act
       for (let index = 0; index < 10; index += 1) {
         const register = buildRequest();
-        const tx = newTransaction(h.layer.receiveRequest(register, 'flow', false));
+        const tx = newServerTransaction(h.layer.receiveRequest(register, 'flow', false));
         h.layer.respond(tx, buildResponse(register, 200));
         transactions.push(tx);
         h.clock.advance(9);
@@ -272,7 +268,7 @@ describe('Class: TransactionLayer (what a completed transaction keeps)', () => {
       const h = createLayerHarness({ timerBucketMs: 100 });
       h.clock.advance(30);
       const invite = buildRequest({ method: 'INVITE' });
-      const tx = newTransaction(h.layer.receiveRequest(invite, 'flow', false));
+      const tx = newServerTransaction(h.layer.receiveRequest(invite, 'flow', false));
       h.layer.respond(tx, buildResponse(invite, 486));
       h.transport.clear();
 

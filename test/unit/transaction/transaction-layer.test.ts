@@ -4,6 +4,7 @@ import {
   buildRequest,
   buildResponse,
   createLayerHarness,
+  newServerTransaction,
   retransmissionOf,
   testCodec,
   type TestMessage,
@@ -23,11 +24,6 @@ function recordingCallbacks(): { log: string[]; callbacks: ClientTransactionCall
       onTerminated: () => log.push('terminated'),
     },
   };
-}
-
-function newServerTransaction(result: ReturnType<ReturnType<typeof createLayerHarness>['layer']['receiveRequest']>): Tx {
-  if (result.kind !== 'new') throw new Error(`expected a new transaction, got ${result.kind}`);
-  return result.transaction;
 }
 
 const statusesSent = (h: ReturnType<typeof createLayerHarness>): number[] =>
