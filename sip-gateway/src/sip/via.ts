@@ -41,18 +41,9 @@ function readToken(text: string, i: number): number {
   return i;
 }
 
-/** The text and result of the last successful {@link parseVia}. */
-let lastText = '';
-let lastVia: Via | undefined;
-
 /**
  * Parses one via-parm (a single Via value; split a multi-value field first with `splitHeaderValues`).
  * LWS is allowed around the `/` of sent-protocol and around `:` of sent-by (RFC 3261 §25.1).
- *
- * The result of the last parse is returned again for the same text, so it may be shared between
- * callers: treat it as read-only. The transport parses a request's top Via right after the codec
- * validated it, to stamp it: reusing the result saves one of the four Via parses of an absorbed
- * REGISTER (~0.8 µs, absorb-path micro-benchmark).
  *
  * @throws SipParseError when the value is malformed.
  * @example
@@ -61,14 +52,6 @@ let lastVia: Via | undefined;
  * ```
  */
 export function parseVia(text: string): Via {
-  if (text === lastText && lastVia !== undefined) return lastVia;
-  const via = parseViaText(text);
-  lastText = text;
-  lastVia = via;
-  return via;
-}
-
-function parseViaText(text: string): Via {
   let i = skipLws(text, 0);
   let protocol: string | undefined;
   let transport = '';
