@@ -15,23 +15,6 @@ function setParam(params: HeaderParam[], name: string, value: string): HeaderPar
   return copy;
 }
 
-/**
- * Stamps the top Via of a received request with where it really came from.
- *
- * SPEC PTH-1 applies RFC 3581 to every request: `received` is always set to the source address
- * (RFC 3581 §4 requires it whenever rport is present; RFC 3261 §18.2.1 when sent-by differs — we
- * always add it so the stored source is explicit), and an `rport` parameter (with or without value)
- * gets the source port as its value.
- *
- * @throws SipParseError when the Via value is malformed.
- * @example
- * stampTopVia('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport', '192.0.2.7', 40000);
- * // 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=192.0.2.7'
- */
-export function stampTopVia(viaValue: string, sourceAddress: string, sourcePort: number): string {
-  return formatVia(stamp(parseVia(viaValue), sourceAddress, sourcePort));
-}
-
 function stamp(via: Via, sourceAddress: string, sourcePort: number): Via {
   let params = setParam(via.params, 'received', sourceAddress);
   let rport = via.rport;
@@ -46,23 +29,26 @@ function stamp(via: Via, sourceAddress: string, sourcePort: number): Via {
 
 /** A request's stamped top Via value and the route of its responses, both from one parse. */
 export interface StampedVia {
-  /** What {@link stampTopVia} returns. */
+  /** The top Via value with `received` and `rport` set. */
   readonly value: string;
   /** What {@link chooseResponseRoute} returns for `value` and the request's flow. */
   readonly route: ResponseRoute;
 }
 
 /**
- * {@link stampTopVia} and {@link chooseResponseRoute} of the result at once: a response carries its request's
- * stamped Via (RFC 3261 §8.2.6.2), so the transport can route it without parsing that Via again.
+ * Stamps the (parsed) top Via of a received request with where it really came from, and gives the route
+ * of its responses with it: a response carries its request's stamped Via (RFC 3261 §8.2.6.2), so the
+ * transport can route it without parsing that Via again. `via` is not modified.
  *
- * @throws SipParseError when the Via value is malformed.
+ * SPEC PTH-1 applies RFC 3581 to every request: `received` is always set to the source address
+ * (RFC 3581 §4 requires it whenever rport is present; RFC 3261 §18.2.1 when sent-by differs — we
+ * always add it so the stored source is explicit), and an `rport` parameter (with or without value)
+ * gets the source port as its value.
+ *
+ * @example
+ * stampParsedTopVia(parseVia('SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport'), flowFrom192_0_2_7_40000).value;
+ * // 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=192.0.2.7'
  */
-export function stampTopViaWithRoute(viaValue: string, requestFlow: Flow): StampedVia {
-  return stampParsedTopVia(parseVia(viaValue), requestFlow);
-}
-
-/** {@link stampTopViaWithRoute} of a Via the caller has parsed already (it is not modified). */
 export function stampParsedTopVia(via: Via, requestFlow: Flow): StampedVia {
   const stamped = stamp(via, requestFlow.remoteAddress, requestFlow.remotePort);
   return { value: formatVia(stamped), route: routeOf(stamped, requestFlow) };

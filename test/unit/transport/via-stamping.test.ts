@@ -1,10 +1,16 @@
-import { chooseResponseRoute, stampTopVia, stampTopViaWithRoute } from '../../../sip-gateway/src/transport/via-stamping';
+import { parseVia } from '../../../sip-gateway/src/sip/via';
+import { chooseResponseRoute, stampParsedTopVia } from '../../../sip-gateway/src/transport/via-stamping';
 import type { Flow } from '../../../sip-gateway/src/transport/flow';
 
 const udpFlow: Flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '192.0.2.7', remotePort: 40000 };
 const tcpFlow: Flow = { ...udpFlow, transport: 'tcp', connectionId: 'c1' };
 
-describe('Function: stampTopVia', () => {
+/** The stamped value of `via` received from `address:port`. */
+function stampTopVia(via: string, address: string, port: number): string {
+  return stampParsedTopVia(parseVia(via), { ...udpFlow, remoteAddress: address, remotePort: port }).value;
+}
+
+describe('Function: stampParsedTopVia (the stamped value)', () => {
   it.each([
     ['rport without value gets the source port and received', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=192.0.2.7'],
     ['an existing rport value is overwritten with the real one', 'SIP/2.0/UDP 10.0.0.1:5060;rport=1234;branch=z9hG4bK1', 'SIP/2.0/UDP 10.0.0.1:5060;rport=40000;branch=z9hG4bK1;received=192.0.2.7'],
@@ -102,7 +108,7 @@ describe('Function: chooseResponseRoute', () => {
   });
 });
 
-describe('Function: stampTopViaWithRoute', () => {
+describe('Function: stampParsedTopVia (value and route from one parse)', () => {
   const ipv6Flow: Flow = { ...udpFlow, remoteAddress: '2001:db8::9' };
   it.each([
     ['rport without value', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport', udpFlow],
@@ -118,7 +124,7 @@ describe('Function: stampTopViaWithRoute', () => {
     const value = stampTopVia(via, flow.remoteAddress, flow.remotePort);
 
     // Act
-    const stamped = stampTopViaWithRoute(via, flow);
+    const stamped = stampParsedTopVia(parseVia(via), flow);
 
     // Assess
     expect(stamped).toEqual({ value, route: chooseResponseRoute(value, flow) });
