@@ -25,6 +25,7 @@ import {
   type AorRecord,
   type Binding,
   type Incarnation,
+  type Flow,
   type PendingRelay,
   type RelayKind,
   type RelayedContact,
@@ -300,6 +301,30 @@ function survivingExpiries(s: Situation, active: ContactPlan[]): number[] {
 }
 
 /**
+ * True when two flows name the same socket pair at the same gateway. A refresh from an unchanged flow keeps
+ * the stored flow object (and {@link sameStrings} the stored Path, the Call-ID and User-Agent their stored
+ * strings): equal values either way, but the stored ones are already old, so a refresh adds only the few
+ * objects that really changed to the long-lived heap, and the store's diff finds the rest identical.
+ */
+function sameFlow(a: Flow, b: Flow): boolean {
+  return (
+    a.remotePort === b.remotePort &&
+    a.remoteAddress === b.remoteAddress &&
+    a.localPort === b.localPort &&
+    a.localAddress === b.localAddress &&
+    a.transport === b.transport &&
+    a.gatewayId === b.gatewayId &&
+    a.connectionId === b.connectionId
+  );
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * M1-4, M2-4: a named binding refreshed by an absorbed REGISTER (U and the upstream contact unchanged).
  *
  * Built field by field in the order of {@link Binding} (as `committedBinding` builds it), never by spread
@@ -307,24 +332,25 @@ function survivingExpiries(s: Situation, active: ContactPlan[]): number[] {
  * hidden class keeps the store's JSON.stringify of the record on its fast path.
  */
 function refreshed(s: Situation, b: Binding, contact: CheckedContact): Binding {
+  const { request } = s;
   const next: Binding = {
     contactId: b.contactId,
     contactUri: b.contactUri,
     requestedExpiresSec: contact.expiresSec,
     expiresAtMs: s.nowMs + contact.expiresSec * 1000,
-    callId: s.request.callId,
-    cseq: s.request.cseq,
+    callId: request.callId === b.callId ? b.callId : request.callId,
+    cseq: request.cseq,
     updatedAtMs: s.nowMs,
     createdAtMs: b.createdAtMs,
     // PTH-2: the latest flow wins (NAT rebinding); PTH-5: the Path of the last REGISTER is the Route set
     // (the checked REGISTER's own copy; records are immutable, so bindings may share it).
-    flow: s.request.flow,
-    path: s.register.path,
+    flow: sameFlow(b.flow, request.flow) ? b.flow : request.flow,
+    path: sameStrings(b.path, s.register.path) ? b.path : s.register.path,
   };
   if (b.displayName !== undefined) next.displayName = b.displayName;
   if (b.q !== undefined) next.q = b.q;
   // M1-4: the User-Agent of the last REGISTER (none when it sent none).
-  if (s.request.userAgent !== undefined) next.userAgent = s.request.userAgent;
+  if (request.userAgent !== undefined) next.userAgent = request.userAgent === b.userAgent ? b.userAgent : request.userAgent;
   if (b.endedAtMs !== undefined) next.endedAtMs = b.endedAtMs;
   if (b.endReason !== undefined) next.endReason = b.endReason;
   if (b.upstream !== undefined) next.upstream = b.upstream;

@@ -113,6 +113,28 @@ describe('decideRegister', () => {
       expect(withoutAgent.bindings[0]).toMatchObject({ contactId: committed.bindings[0].contactId, cseq: 3, expiresAtMs: 63_000, upstream: committed.bindings[0].upstream });
     });
 
+    it('M1-4: a refresh from the same flow keeps the stored flow and Path objects; a new flow replaces the stored one (PTH-2)', () => {
+      // Prepare: the refresh carries equal values in objects of its own, as every parsed REGISTER does.
+      const contacts = ['<sip:alice@192.0.2.7:5062>;expires=60'];
+      const path = ['<sip:edge.example.com;lr>'];
+      const first = registerRequest({ contacts, cseq: 1, userAgent: 'Phone/1', path, receivedAtMs: 0 });
+      const committed = registerThroughUpstream(mode1, undefined, first, { sentAtMs: 0, receivedAtMs: 40, grantSec: 3600 }).record;
+      const stored = committed.bindings[0];
+      const sameValues = registerRequest({ contacts, cseq: 2, userAgent: 'Phone/1', path: [...path], flow: { ...stored.flow }, receivedAtMs: 2000 });
+      const moved = registerRequest({ contacts, cseq: 3, userAgent: 'Phone/1', path: [...path], flow: { ...stored.flow, remotePort: 40_001 }, receivedAtMs: 3000 });
+
+      // Act
+      const refreshed = decideRegister(mode1, sameValues, committed, 2000, testIds()).nextRecord!.bindings[0];
+      const rebound = decideRegister(mode1, moved, committed, 3000, testIds()).nextRecord!.bindings[0];
+
+      // Assess: the same objects where nothing changed, the new flow where the device moved.
+      expect(refreshed.flow).toBe(stored.flow);
+      expect(refreshed.path).toBe(stored.path);
+      expect(refreshed).toMatchObject({ cseq: 2, expiresAtMs: 62_000, userAgent: 'Phone/1' });
+      expect(rebound.flow).toBe(moved.flow);
+      expect(rebound.flow.remotePort).toBe(40_001);
+    });
+
     it.each<[string, Partial<Parameters<typeof registerRequest>[0]>]>([
       ['a new contact', { contacts: ['<sip:alice@192.0.2.7:5062>;expires=60', '<sip:alice@198.51.100.4>;expires=60'] }],
       ['expires=0', { contacts: ['<sip:alice@192.0.2.7:5062>;expires=0'] }],
