@@ -221,6 +221,54 @@ function hasCr(text: string, start: number, end: number): boolean {
   return cr >= 0 && cr < end;
 }
 
+/** How Content-Length is written: one field with the canonical name (RFC 3261 §20.14). */
+const CONTENT_LENGTH_PREFIX = 'Content-Length: ';
+
+/** The UTF-8 size of `s`: its length when it is ASCII (nearly always), without a native call. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+/**
+ * Writes `s` as UTF-8 at `off` of `out` (sized by {@link utf8Length}) and returns the offset after it. ASCII
+ * is stored char by char: for the short texts of a header this beats a native write call.
+ */
+function writeText(out: Buffer, off: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) return off + out.write(s, off, 'utf8');
+    out[off + i] = c;
+  }
+  return off + s.length;
+}
+
+/**
+ * Copies `src[start, end)` to `out` at `off` and returns the offset after it. A loop, because
+ * `Buffer.copy` of a range creates a view of the source for each call (Node 20).
+ */
+function copyBytes(out: Buffer, off: number, src: Buffer, start: number, end: number): number {
+  for (let i = start; i < end; i++) out[off++] = src[i];
+  return off;
+}
+
+/** Writes CRLF at `off` and returns the offset after it. */
+function crlf(out: Buffer, off: number): number {
+  out[off] = 13;
+  out[off + 1] = 10;
+  return off + 2;
+}
+
+/**
+ * `out` with `v` appended, created on the first value: a one-element literal holds one slot, where push()
+ * onto `[]` reserves 17 (most headers have one value). The caller owns the array.
+ */
+function appendValue(out: string[] | undefined, v: string): string[] {
+  if (out === undefined) return [v];
+  out.push(v);
+  return out;
+}
+
 /** The Content-Length of a bodiless response, shared: fields are immutable. */
 const CONTENT_LENGTH_ZERO: HeaderField = makeField('Content-Length', '0');
 
@@ -337,7 +385,10 @@ export class SipMessage {
 
   /** True when a field with this name is present. */
   hasHeader(name: string): boolean {
-    const key = headerKey(name) ?? name.toLowerCase();
+    return this.hasKey(headerKey(name) ?? name.toLowerCase());
+  }
+
+  private hasKey(key: string): boolean {
     for (const f of this.fields) if (f.key === key) return true;
     return false;
   }
@@ -349,22 +400,27 @@ export class SipMessage {
   headerValues(name: string): string[] {
     const key = headerKey(name) ?? name.toLowerCase();
     const list = isListHeader(key);
-    const out: string[] = [];
+    let out: string[] | undefined;
     for (const f of this.fields) {
       if (f.key !== key) continue;
       const v = this.fieldValue(f);
-      if (list) for (const part of splitHeaderValues(v)) out.push(part);
-      else out.push(v);
+      // A value without a comma is one element, already trimmed by fieldValue (what splitHeaderValues
+      // would return, without its array); an empty one is no element (RFC 3261 §7.3.1).
+      if (!list || v.indexOf(',') < 0) {
+        if (!list || v.length > 0) out = appendValue(out, v);
+      } else {
+        for (const part of splitHeaderValues(v)) out = appendValue(out, part);
+      }
     }
-    return out;
+    return out ?? [];
   }
 
   /** The value of every field with this name, one per field and not comma-split. */
   fieldValues(name: string): string[] {
     const key = headerKey(name) ?? name.toLowerCase();
-    const out: string[] = [];
-    for (const f of this.fields) if (f.key === key) out.push(this.fieldValue(f));
-    return out;
+    let out: string[] | undefined;
+    for (const f of this.fields) if (f.key === key) out = appendValue(out, this.fieldValue(f));
+    return out ?? [];
   }
 
   /** The field names in order, as written: for logging and tests. */
@@ -743,9 +799,21 @@ export class SipMessage {
    * the end when absent); an empty list removes the header.
    */
   setHeader(name: string, values: readonly string[]): void {
+    // One value (the usual edit: top Via stamp, Max-Forwards) needs no array of new fields.
+    if (values.length === 1) {
+      const f = this.newField(name, values[0]);
+      if (this.replaceSingle(f)) return;
+      this.placeFields(f.key, [f]);
+      return;
+    }
     const added = values.map((v) => this.newField(name, v));
-    if (added.length === 1 && this.replaceSingle(added[0])) return;
-    const key = added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase());
+    this.placeFields(added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase()), added);
+  }
+
+  /** Puts `added` (all with this key) at the place of the key's first field, or last when absent; drops the others. */
+  private placeFields(key: string, added: readonly HeaderField[]): void {
+    // Removing an absent header (the relay's removeHeader of internal headers) leaves the message as it is.
+    if (added.length === 0 && !this.hasKey(key)) return;
     const out: HeaderField[] = [];
     let placed = false;
     for (const f of this.fields) {
@@ -835,10 +903,9 @@ export class SipMessage {
       else if (f.key === 'cseq') cseq ??= f;
     }
     if (fields.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
-    const copied = [from, to, callId, cseq];
     for (let k = 0; k < RESPONSE_COPIED.length; k++) {
       const name = RESPONSE_COPIED[k];
-      const f = copied[k];
+      const f = k === 0 ? from : k === 1 ? to : k === 2 ? callId : cseq;
       if (f === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
       const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
       fields.push(tagged ? makeField(name, `${request.fieldValue(f)};tag=${opts.toTag}`) : request.copiedField(f, name));
@@ -876,68 +943,82 @@ export class SipMessage {
    * The wire form. Untouched header lines are copied byte for byte; Content-Length is recomputed from
    * the body (one field, at the place of the first one, else last). An unedited parsed message whose
    * Content-Length was already right is returned as the received bytes (shared memory).
+   *
+   * The bytes are written straight into one Buffer of the measured size: received lines are copied from
+   * the received bytes and added text is encoded in place, so no message text is concatenated, flattened
+   * and encoded again (REGISTER 200 OK: ~1 KB less allocation and ~1 µs less, absorb-path micro-benchmark).
    */
   serialize(): Buffer {
     if (!this.edited && this.pristine !== undefined) return this.pristine;
     const buf = this.buf;
-    // When the received bytes are ASCII their latin1 text is them, so received runs are appended as text
-    // slices and the head is encoded once: a Buffer view and copy per run cost ~0.3 µs each (REGISTER 200 OK).
-    const runsAsText = !this.highBytes;
-    // Pieces are received byte ranges (runs of untouched adjacent lines are copied as one range) or text.
-    const pieces: Array<Buffer | string> = [];
-    let text = '';
+    const fields = this.fields;
     const s = this.start;
-    let runStart = -1;
-    let runEnd = -1;
-    if (!this.startEdited && buf !== undefined) {
-      runStart = s.lineStart;
-      runEnd = s.lineEnd;
-    } else {
-      text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : `${s.version} ${s.status} ${s.reasonPhrase}\r\n`;
-    }
+    const receivedStart = !this.startEdited && buf !== undefined;
+    const bodyLength = this.bodyBuf.length;
+    const lengthText = String(bodyLength);
+    // Pass 1: the size. A received line (start >= 0, so `buf` is set) keeps its bytes, CRLF added.
+    let total = receivedStart
+      ? s.lineEnd - s.lineStart + 2
+      : s.isRequest
+        ? s.method.length + utf8Length(s.requestUri) + s.version.length + 4
+        : s.version.length + 5 + utf8Length(s.reasonPhrase) + 2;
     let clWritten = false;
-    for (const f of this.fields) {
-      if (f.key === 'content-length' || f.start < 0 || buf === undefined) {
-        if (runStart >= 0) {
-          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
-          else text = this.flushRun(pieces, text, runStart, runEnd);
-          runStart = -1;
-        }
-        if (f.key !== 'content-length') text += `${f.name}: ${f.value ?? ''}\r\n`;
-        else if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
-        if (f.key === 'content-length') clWritten = true;
-      } else if (runStart >= 0 && f.start === runEnd + 2 && buf[runEnd] === 13) {
-        runEnd = f.end;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      if (f.key === 'content-length') {
+        if (!clWritten) total += CONTENT_LENGTH_PREFIX.length + lengthText.length + 2;
+        clWritten = true;
+      } else if (f.start >= 0) {
+        total += f.end - f.start + 2;
       } else {
-        if (runStart >= 0) {
-          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
-          else text = this.flushRun(pieces, text, runStart, runEnd);
-        }
-        runStart = f.start;
-        runEnd = f.end;
+        // Names are tokens (checked by makeField), so ASCII: one byte per char.
+        total += f.name.length + 2 + utf8Length(f.value ?? '') + 2;
       }
     }
-    if (runStart >= 0) {
-      if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
-      else text = this.flushRun(pieces, text, runStart, runEnd);
-    }
-    if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
-    text += '\r\n';
-    if (pieces.length === 0 && this.bodyBuf.length === 0) return Buffer.from(text, 'utf8');
-    pieces.push(text, this.bodyBuf);
-    let total = 0;
-    for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
-    const out = Buffer.allocUnsafe(total);
-    let off = 0;
-    for (const p of pieces) off += typeof p === 'string' ? out.write(p, off, 'utf8') : p.copy(out, off);
-    return out;
-  }
+    if (!clWritten) total += CONTENT_LENGTH_PREFIX.length + lengthText.length + 2;
+    total += 2 + bodyLength;
 
-  /** Appends the pending text and the received bytes `[start, end)` to `pieces`; returns the text that follows them. */
-  private flushRun(pieces: Array<Buffer | string>, text: string, start: number, end: number): string {
-    if (text.length > 0) pieces.push(text);
-    pieces.push((this.buf as Buffer).subarray(start, end));
-    return '\r\n';
+    // Pass 2: the bytes, in the same order.
+    const out = Buffer.allocUnsafe(total);
+    let off: number;
+    if (receivedStart) {
+      off = copyBytes(out, 0, buf, s.lineStart, s.lineEnd);
+    } else if (s.isRequest) {
+      off = writeText(out, 0, s.method);
+      out[off++] = 32;
+      off = writeText(out, off, s.requestUri);
+      out[off++] = 32;
+      off = writeText(out, off, s.version);
+    } else {
+      off = writeText(out, 0, s.version);
+      // A status is three digits (100-699, checked where it is set).
+      out[off] = 32;
+      out[off + 1] = 48 + Math.floor(s.status / 100);
+      out[off + 2] = 48 + (Math.floor(s.status / 10) % 10);
+      out[off + 3] = 48 + (s.status % 10);
+      out[off + 4] = 32;
+      off = writeText(out, off + 5, s.reasonPhrase);
+    }
+    off = crlf(out, off);
+    clWritten = false;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
+      if (f.key === 'content-length') {
+        if (!clWritten) off = crlf(out, writeText(out, writeText(out, off, CONTENT_LENGTH_PREFIX), lengthText));
+        clWritten = true;
+      } else if (f.start >= 0) {
+        off = crlf(out, copyBytes(out, off, buf as Buffer, f.start, f.end));
+      } else {
+        off = writeText(out, off, f.name);
+        out[off] = 58;
+        out[off + 1] = 32;
+        off = crlf(out, writeText(out, off + 2, f.value ?? ''));
+      }
+    }
+    if (!clWritten) off = crlf(out, writeText(out, writeText(out, off, CONTENT_LENGTH_PREFIX), lengthText));
+    off = crlf(out, off);
+    if (bodyLength > 0) this.bodyBuf.copy(out, off);
+    return out;
   }
 
   /** The message as text (UTF-8), for logs and tests. */
