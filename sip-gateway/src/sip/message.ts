@@ -221,44 +221,6 @@ function hasCr(text: string, start: number, end: number): boolean {
   return cr >= 0 && cr < end;
 }
 
-/** How Content-Length is written: one field with the canonical name (RFC 3261 §20.14). */
-const CONTENT_LENGTH_PREFIX = 'Content-Length: ';
-
-/** The UTF-8 size of `s`: its length when it is ASCII (nearly always), without a native call. */
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return Buffer.byteLength(s, 'utf8');
-  return s.length;
-}
-
-/**
- * Writes `s` as UTF-8 at `off` of `out` (sized by {@link utf8Length}) and returns the offset after it. ASCII
- * is stored char by char: for the short texts of a header this beats a native write call.
- */
-function writeText(out: Buffer, off: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128) return off + out.write(s, off, 'utf8');
-    out[off + i] = c;
-  }
-  return off + s.length;
-}
-
-/**
- * Copies `src[start, end)` to `out` at `off` and returns the offset after it. A loop, because
- * `Buffer.copy` of a range creates a view of the source for each call (Node 20).
- */
-function copyBytes(out: Buffer, off: number, src: Buffer, start: number, end: number): number {
-  for (let i = start; i < end; i++) out[off++] = src[i];
-  return off;
-}
-
-/** Writes CRLF at `off` and returns the offset after it. */
-function crlf(out: Buffer, off: number): number {
-  out[off] = 13;
-  out[off + 1] = 10;
-  return off + 2;
-}
-
 /**
  * `out` with `v` appended, created on the first value: a one-element literal holds one slot, where push()
  * onto `[]` reserves 17 (most headers have one value). The caller owns the array.
@@ -267,6 +229,29 @@ function appendValue(out: string[] | undefined, v: string): string[] {
   if (out === undefined) return [v];
   out.push(v);
   return out;
+}
+
+/** The last status line written, kept because nearly every response a registrar sends is `200 OK`. */
+let lastStatus = 0;
+let lastReason = '';
+let lastStatusLine = '';
+
+/**
+ * `SIP/2.0 <status> <reason>` and CRLF (RFC 3261 §7.2), the same string again while the status and reason
+ * repeat: the line is not concatenated anew for each response (~150 B per 200 OK).
+ */
+function statusLine(status: number, reason: string): string {
+  if (status !== lastStatus || reason !== lastReason) {
+    lastStatusLine = `${SIP_VERSION} ${status} ${reason}\r\n`;
+    lastStatus = status;
+    lastReason = reason;
+  }
+  return lastStatusLine;
+}
+
+/** The Content-Length line serialize() writes; the bodiless one is a constant. */
+function contentLengthLine(length: number): string {
+  return length === 0 ? 'Content-Length: 0\r\n' : `Content-Length: ${length}\r\n`;
 }
 
 /** The Content-Length of a bodiless response, shared: fields are immutable. */
@@ -943,82 +928,68 @@ export class SipMessage {
    * The wire form. Untouched header lines are copied byte for byte; Content-Length is recomputed from
    * the body (one field, at the place of the first one, else last). An unedited parsed message whose
    * Content-Length was already right is returned as the received bytes (shared memory).
-   *
-   * The bytes are written straight into one Buffer of the measured size: received lines are copied from
-   * the received bytes and added text is encoded in place, so no message text is concatenated, flattened
-   * and encoded again (REGISTER 200 OK: ~1 KB less allocation and ~1 µs less, absorb-path micro-benchmark).
    */
   serialize(): Buffer {
     if (!this.edited && this.pristine !== undefined) return this.pristine;
     const buf = this.buf;
-    const fields = this.fields;
+    // When the received bytes are ASCII their latin1 text is them, so received runs are appended as text
+    // slices and the head is encoded once: a Buffer view and copy per run cost ~0.3 µs each (REGISTER 200 OK).
+    const runsAsText = !this.highBytes;
+    // Pieces are received byte ranges (runs of untouched adjacent lines are copied as one range) or text.
+    const pieces: Array<Buffer | string> = [];
+    let text = '';
     const s = this.start;
-    const receivedStart = !this.startEdited && buf !== undefined;
-    const bodyLength = this.bodyBuf.length;
-    const lengthText = String(bodyLength);
-    // Pass 1: the size. A received line (start >= 0, so `buf` is set) keeps its bytes, CRLF added.
-    let total = receivedStart
-      ? s.lineEnd - s.lineStart + 2
-      : s.isRequest
-        ? s.method.length + utf8Length(s.requestUri) + s.version.length + 4
-        : s.version.length + 5 + utf8Length(s.reasonPhrase) + 2;
-    let clWritten = false;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i];
-      if (f.key === 'content-length') {
-        if (!clWritten) total += CONTENT_LENGTH_PREFIX.length + lengthText.length + 2;
-        clWritten = true;
-      } else if (f.start >= 0) {
-        total += f.end - f.start + 2;
-      } else {
-        // Names are tokens (checked by makeField), so ASCII: one byte per char.
-        total += f.name.length + 2 + utf8Length(f.value ?? '') + 2;
-      }
-    }
-    if (!clWritten) total += CONTENT_LENGTH_PREFIX.length + lengthText.length + 2;
-    total += 2 + bodyLength;
-
-    // Pass 2: the bytes, in the same order.
-    const out = Buffer.allocUnsafe(total);
-    let off: number;
-    if (receivedStart) {
-      off = copyBytes(out, 0, buf, s.lineStart, s.lineEnd);
-    } else if (s.isRequest) {
-      off = writeText(out, 0, s.method);
-      out[off++] = 32;
-      off = writeText(out, off, s.requestUri);
-      out[off++] = 32;
-      off = writeText(out, off, s.version);
+    let runStart = -1;
+    let runEnd = -1;
+    if (!this.startEdited && buf !== undefined) {
+      runStart = s.lineStart;
+      runEnd = s.lineEnd;
     } else {
-      off = writeText(out, 0, s.version);
-      // A status is three digits (100-699, checked where it is set).
-      out[off] = 32;
-      out[off + 1] = 48 + Math.floor(s.status / 100);
-      out[off + 2] = 48 + (Math.floor(s.status / 10) % 10);
-      out[off + 3] = 48 + (s.status % 10);
-      out[off + 4] = 32;
-      off = writeText(out, off + 5, s.reasonPhrase);
+      text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : statusLine(s.status, s.reasonPhrase);
     }
-    off = crlf(out, off);
-    clWritten = false;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i];
-      if (f.key === 'content-length') {
-        if (!clWritten) off = crlf(out, writeText(out, writeText(out, off, CONTENT_LENGTH_PREFIX), lengthText));
-        clWritten = true;
-      } else if (f.start >= 0) {
-        off = crlf(out, copyBytes(out, off, buf as Buffer, f.start, f.end));
+    let clWritten = false;
+    for (const f of this.fields) {
+      if (f.key === 'content-length' || f.start < 0 || buf === undefined) {
+        if (runStart >= 0) {
+          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
+          else text = this.flushRun(pieces, text, runStart, runEnd);
+          runStart = -1;
+        }
+        if (f.key !== 'content-length') text += `${f.name}: ${f.value ?? ''}\r\n`;
+        else if (!clWritten) text += contentLengthLine(this.bodyBuf.length);
+        if (f.key === 'content-length') clWritten = true;
+      } else if (runStart >= 0 && f.start === runEnd + 2 && buf[runEnd] === 13) {
+        runEnd = f.end;
       } else {
-        off = writeText(out, off, f.name);
-        out[off] = 58;
-        out[off + 1] = 32;
-        off = crlf(out, writeText(out, off + 2, f.value ?? ''));
+        if (runStart >= 0) {
+          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
+          else text = this.flushRun(pieces, text, runStart, runEnd);
+        }
+        runStart = f.start;
+        runEnd = f.end;
       }
     }
-    if (!clWritten) off = crlf(out, writeText(out, writeText(out, off, CONTENT_LENGTH_PREFIX), lengthText));
-    off = crlf(out, off);
-    if (bodyLength > 0) this.bodyBuf.copy(out, off);
+    if (runStart >= 0) {
+      if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
+      else text = this.flushRun(pieces, text, runStart, runEnd);
+    }
+    if (!clWritten) text += contentLengthLine(this.bodyBuf.length);
+    text += '\r\n';
+    if (pieces.length === 0 && this.bodyBuf.length === 0) return Buffer.from(text, 'utf8');
+    pieces.push(text, this.bodyBuf);
+    let total = 0;
+    for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+    const out = Buffer.allocUnsafe(total);
+    let off = 0;
+    for (const p of pieces) off += typeof p === 'string' ? out.write(p, off, 'utf8') : p.copy(out, off);
     return out;
+  }
+
+  /** Appends the pending text and the received bytes `[start, end)` to `pieces`; returns the text that follows them. */
+  private flushRun(pieces: Array<Buffer | string>, text: string, start: number, end: number): string {
+    if (text.length > 0) pieces.push(text);
+    pieces.push((this.buf as Buffer).subarray(start, end));
+    return '\r\n';
   }
 
   /** The message as text (UTF-8), for logs and tests. */
