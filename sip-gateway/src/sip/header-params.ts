@@ -44,6 +44,25 @@ const NO_PARAMS: HeaderParam[] = [];
 const scratch: HeaderParam[] = [];
 
 /**
+ * The first `count` scratch entries in a new array of that size; the usual counts as array literals, which
+ * are allocated inline (slice() is a builtin call, ~70 ns more per parse).
+ */
+function exactCopy(count: number): HeaderParam[] {
+  switch (count) {
+    case 0:
+      return NO_PARAMS;
+    case 1:
+      return [scratch[0]];
+    case 2:
+      return [scratch[0], scratch[1]];
+    case 3:
+      return [scratch[0], scratch[1], scratch[2]];
+    default:
+      return scratch.slice(0, count);
+  }
+}
+
+/**
  * Parses `*( SEMI generic-param )` starting at `i` of `text` (at a `;` or at the end).
  *
  * The result may be shared (see {@link NO_PARAMS}): treat it as read-only.
@@ -90,7 +109,7 @@ export function parseHeaderParams(text: string, i: number, what: string): Header
     scratch[count++] = { name, value: text.slice(vs, i) };
     while (i < n && isLws(text.charCodeAt(i))) i++;
   }
-  return count === 0 ? NO_PARAMS : scratch.slice(0, count);
+  return exactCopy(count);
 }
 
 function paramError(what: string, why: string): SipParseError {

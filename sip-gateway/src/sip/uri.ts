@@ -105,6 +105,25 @@ const NO_PARAMS: UriParam[] = [];
 const scratch: UriParam[] = [];
 
 /**
+ * The first `count` scratch entries in a new array of that size; the usual counts as array literals, which
+ * are allocated inline (slice() is a builtin call, ~70 ns more per parse).
+ */
+function exactCopy(count: number): UriParam[] {
+  switch (count) {
+    case 0:
+      return NO_PARAMS;
+    case 1:
+      return [scratch[0]];
+    case 2:
+      return [scratch[0], scratch[1]];
+    case 3:
+      return [scratch[0], scratch[1], scratch[2]];
+    default:
+      return scratch.slice(0, count);
+  }
+}
+
+/**
  * Parses a `sip:` or `sips:` URI (RFC 3261 §19.1.1). The scheme is case-insensitive; everything
  * else keeps its case and escaping. The result's `params` may be shared: treat it as read-only.
  *
@@ -222,7 +241,7 @@ export function parseUri(text: string): SipUri {
     i = n;
   }
   if (i !== n) throw bad(text, 'trailing characters');
-  const params = count === 0 ? NO_PARAMS : scratch.slice(0, count);
+  const params = exactCopy(count);
   // One literal with every field (absent ones undefined): all parsed URIs share one hidden class.
   return { scheme, user, password, host, port, params, headers };
 }

@@ -36,6 +36,7 @@ describe('Module: uri', () => {
       // Assess
       expect(first.params).toEqual([{ name: 'transport', value: 'udp' }, { name: 'ob' }]);
       expect(first.params).toHaveLength(2);
+      expect(parseUri('sip:h;a;b=1;c;d=2').params).toEqual([{ name: 'a' }, { name: 'b', value: '1' }, { name: 'c' }, { name: 'd', value: '2' }]);
     });
 
     it.each([
