@@ -142,6 +142,9 @@ describe('Module: message', () => {
       ['a start line with two spaces', 'INVITE  sip:b SIP/2.0'],
       ['a Request-URI in angle brackets', 'INVITE <sip:b> SIP/2.0'],
       ['a missing version', 'INVITE sip:b'],
+      ['a space after the version', 'INVITE sip:b SIP/2.0 '],
+      ['a method that is not a token', 'INV@TE sip:b SIP/2.0'],
+      ['a version that is not SIP/x.y', 'INVITE sip:b HTTP/1.1'],
       ['a bad status code', 'SIP/2.0 99 Weird'],
     ])('rejects %s as a bad start line', (_what, startLine) => {
       // Act
@@ -149,6 +152,16 @@ describe('Module: message', () => {
       // Assess
       expect(['bad-start-line', 'bad-uri']).toContain(err.code);
       expect(err.statusCode).toBe(400);
+    });
+
+    it('reads a request line of any method and a version in any case (RFC 3261 §7.1)', () => {
+      // Act
+      const known = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE]));
+      const other = parseMessage(msg(['FOO-BAR sip:b sip/2.0', ...BASE.map((l) => l.replace('REGISTER', 'FOO-BAR'))]));
+      // Assess
+      expect([known.method, known.requestUri]).toEqual(['REGISTER', 'sip:b']);
+      expect([other.method, other.requestUri]).toEqual(['FOO-BAR', 'sip:b']);
+      expect(() => other.validate()).not.toThrow();
     });
 
     it('answers an unknown SIP version with 505', () => {
