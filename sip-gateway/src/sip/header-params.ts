@@ -40,6 +40,7 @@ const NO_PARAMS: HeaderParam[] = [];
  * Parameters as they are read, copied out at the end. An array grown by push() reserves 17 slots at the
  * first push; the exact-size copy of the 1–3 usual parameters costs a third of that (~60 B per parse,
  * six parses per REGISTER). Parsing never re-enters itself, so one scratch array serves every call.
+ * It holds the last parse's entries (and so the text their values were cut from) until the next parse.
  */
 const scratch: HeaderParam[] = [];
 

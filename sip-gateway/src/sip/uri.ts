@@ -101,6 +101,7 @@ const NO_PARAMS: UriParam[] = [];
  * Parameters as they are read, copied out at the end: the exact-size copy of the usual one or two costs a
  * third of an array grown by push(), which reserves 17 slots at the first push. Parsing never re-enters
  * itself, so one scratch array serves every call.
+ * It holds the last parse's entries (and so the text their values were cut from) until the next parse.
  */
 const scratch: UriParam[] = [];
 
