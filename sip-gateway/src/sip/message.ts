@@ -132,35 +132,60 @@ function screenRequestUri(text: string): void {
   if (!ok) throw new SipParseError('Bad Request-URI', { code: 'bad-uri' });
 }
 
-function parseStartLine(line: string): StartLine {
-  const sp1 = line.indexOf(' ');
-  if (sp1 <= 0) throw parseError('Bad start line', 'bad-start-line');
-  const sp2 = line.indexOf(' ', sp1 + 1);
-  const first = line.slice(0, sp1);
-  if (first.length >= 4 && (first.charCodeAt(0) | 0x20) === 115 && (first.charCodeAt(1) | 0x20) === 105 && (first.charCodeAt(2) | 0x20) === 112 && first.charCodeAt(3) === 47) {
-    if (first !== SIP_VERSION && first.toUpperCase() !== SIP_VERSION) throw parseError(`Unsupported SIP version ${first}`, 'unsupported-version');
-    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2); an empty phrase may lose its SP.
-    const code = line.slice(sp1 + 1, sp2 < 0 ? line.length : sp2);
-    const status = parseDigits(code, 3);
-    if (code.length !== 3 || status < 100 || status > 699) throw parseError('Bad status code', 'bad-start-line');
-    const reasonPhrase = sp2 < 0 ? '' : line.slice(sp2 + 1);
-    for (let i = 0; i < reasonPhrase.length; i++) {
-      const c = reasonPhrase.charCodeAt(i);
-      if (c < 32 && c !== 9) throw parseError('Bad reason phrase', 'bad-start-line');
-    }
-    return { isRequest: false, method: '', requestUri: '', status, reasonPhrase, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+/** Methods of nearly every request, as shared constants (RFC 3261 §7.1, RFC 3265, 3262, 3311, 3428, 3515, 3903, 6086). */
+const COMMON_METHODS = ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'PUBLISH'];
+
+/** The method written at `text[start, end)`: a shared constant when common (no substring), else a slice. */
+function methodAt(text: string, start: number, end: number): string {
+  for (const m of COMMON_METHODS) if (m.length === end - start && text.startsWith(m, start)) return m;
+  return text.slice(start, end);
+}
+
+/**
+ * Parses the start line at `text[pos, end)`. A request line is read in place: its method (usually a
+ * shared constant) and Request-URI are the only strings cut, ~100 B less per request than slicing the line,
+ * its method and its version.
+ */
+function parseStartLine(text: string, pos: number, end: number): StartLine {
+  const sp1 = text.indexOf(' ', pos);
+  if (sp1 <= pos || sp1 >= end) throw parseError('Bad start line', 'bad-start-line');
+  if (sp1 - pos >= 4 && (text.charCodeAt(pos) | 0x20) === 115 && (text.charCodeAt(pos + 1) | 0x20) === 105 && (text.charCodeAt(pos + 2) | 0x20) === 112 && text.charCodeAt(pos + 3) === 47) {
+    return parseStatusLine(text.slice(pos, end), sp1 - pos);
   }
   // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces (RFC 3261 §7.1)
-  if (sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) throw parseError('Bad request line', 'bad-start-line');
-  if (!isToken(first)) throw parseError('Bad method', 'bad-start-line');
-  const version = line.slice(sp2 + 1);
-  if (version !== SIP_VERSION && version.toUpperCase() !== SIP_VERSION) {
-    if (/^SIP\/\d+\.\d+$/i.test(version)) throw parseError(`Unsupported SIP version ${version}`, 'unsupported-version');
-    throw parseError('Bad SIP version', 'bad-start-line');
+  const sp2 = text.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || sp2 >= end) throw parseError('Bad request line', 'bad-start-line');
+  const sp3 = text.indexOf(' ', sp2 + 1);
+  if (sp3 >= 0 && sp3 < end) throw parseError('Bad request line', 'bad-start-line');
+  const method = methodAt(text, pos, sp1);
+  if (!isToken(method)) throw parseError('Bad method', 'bad-start-line');
+  if (end - sp2 - 1 !== SIP_VERSION.length || !text.startsWith(SIP_VERSION, sp2 + 1)) {
+    const version = text.slice(sp2 + 1, end);
+    if (version.toUpperCase() !== SIP_VERSION) {
+      if (/^SIP\/\d+\.\d+$/i.test(version)) throw parseError(`Unsupported SIP version ${version}`, 'unsupported-version');
+      throw parseError('Bad SIP version', 'bad-start-line');
+    }
   }
-  const requestUri = line.slice(sp1 + 1, sp2);
+  const requestUri = text.slice(sp1 + 1, sp2);
   screenRequestUri(requestUri);
-  return { isRequest: true, method: first, requestUri, status: 0, reasonPhrase: '', version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+  return { isRequest: true, method, requestUri, status: 0, reasonPhrase: '', version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+}
+
+/** Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2); `sp1` is the first SP of `line`. */
+function parseStatusLine(line: string, sp1: number): StartLine {
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  const first = line.slice(0, sp1);
+  if (first !== SIP_VERSION && first.toUpperCase() !== SIP_VERSION) throw parseError(`Unsupported SIP version ${first}`, 'unsupported-version');
+  // An empty reason phrase may lose its SP.
+  const code = line.slice(sp1 + 1, sp2 < 0 ? line.length : sp2);
+  const status = parseDigits(code, 3);
+  if (code.length !== 3 || status < 100 || status > 699) throw parseError('Bad status code', 'bad-start-line');
+  const reasonPhrase = sp2 < 0 ? '' : line.slice(sp2 + 1);
+  for (let i = 0; i < reasonPhrase.length; i++) {
+    const c = reasonPhrase.charCodeAt(i);
+    if (c < 32 && c !== 9) throw parseError('Bad reason phrase', 'bad-start-line');
+  }
+  return { isRequest: false, method: '', requestUri: '', status, reasonPhrase, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
 }
 
 function parseCSeqValue(value: string): CSeq {
@@ -219,6 +244,39 @@ function makeField(name: string, value: string): HeaderField {
 function hasCr(text: string, start: number, end: number): boolean {
   const cr = text.indexOf('\r', start);
   return cr >= 0 && cr < end;
+}
+
+/**
+ * `out` with `v` appended, created on the first value: a one-element literal holds one slot, where push()
+ * onto `[]` reserves 17 (most headers have one value). The caller owns the array.
+ */
+function appendValue(out: string[] | undefined, v: string): string[] {
+  if (out === undefined) return [v];
+  out.push(v);
+  return out;
+}
+
+/** The last status line written, kept because nearly every response a registrar sends is `200 OK`. */
+let lastStatus = 0;
+let lastReason = '';
+let lastStatusLine = '';
+
+/**
+ * `SIP/2.0 <status> <reason>` and CRLF (RFC 3261 §7.2), the same string again while the status and reason
+ * repeat: the line is not concatenated anew for each response (~150 B per 200 OK).
+ */
+function statusLine(status: number, reason: string): string {
+  if (status !== lastStatus || reason !== lastReason) {
+    lastStatusLine = `${SIP_VERSION} ${status} ${reason}\r\n`;
+    lastStatus = status;
+    lastReason = reason;
+  }
+  return lastStatusLine;
+}
+
+/** The Content-Length line serialize() writes; the bodiless one is a constant. */
+function contentLengthLine(length: number): string {
+  return length === 0 ? 'Content-Length: 0\r\n' : `Content-Length: ${length}\r\n`;
 }
 
 /** The Content-Length of a bodiless response, shared: fields are immutable. */
@@ -337,7 +395,10 @@ export class SipMessage {
 
   /** True when a field with this name is present. */
   hasHeader(name: string): boolean {
-    const key = headerKey(name) ?? name.toLowerCase();
+    return this.hasKey(headerKey(name) ?? name.toLowerCase());
+  }
+
+  private hasKey(key: string): boolean {
     for (const f of this.fields) if (f.key === key) return true;
     return false;
   }
@@ -349,22 +410,27 @@ export class SipMessage {
   headerValues(name: string): string[] {
     const key = headerKey(name) ?? name.toLowerCase();
     const list = isListHeader(key);
-    const out: string[] = [];
+    let out: string[] | undefined;
     for (const f of this.fields) {
       if (f.key !== key) continue;
       const v = this.fieldValue(f);
-      if (list) for (const part of splitHeaderValues(v)) out.push(part);
-      else out.push(v);
+      // A value without a comma is one element, already trimmed by fieldValue (what splitHeaderValues
+      // would return, without its array); an empty one is no element (RFC 3261 §7.3.1).
+      if (!list || v.indexOf(',') < 0) {
+        if (!list || v.length > 0) out = appendValue(out, v);
+      } else {
+        for (const part of splitHeaderValues(v)) out = appendValue(out, part);
+      }
     }
-    return out;
+    return out ?? [];
   }
 
   /** The value of every field with this name, one per field and not comma-split. */
   fieldValues(name: string): string[] {
     const key = headerKey(name) ?? name.toLowerCase();
-    const out: string[] = [];
-    for (const f of this.fields) if (f.key === key) out.push(this.fieldValue(f));
-    return out;
+    let out: string[] | undefined;
+    for (const f of this.fields) if (f.key === key) out = appendValue(out, this.fieldValue(f));
+    return out ?? [];
   }
 
   /** The field names in order, as written: for logging and tests. */
@@ -743,9 +809,21 @@ export class SipMessage {
    * the end when absent); an empty list removes the header.
    */
   setHeader(name: string, values: readonly string[]): void {
+    // One value (the usual edit: top Via stamp, Max-Forwards) needs no array of new fields.
+    if (values.length === 1) {
+      const f = this.newField(name, values[0]);
+      if (this.replaceSingle(f)) return;
+      this.placeFields(f.key, [f]);
+      return;
+    }
     const added = values.map((v) => this.newField(name, v));
-    if (added.length === 1 && this.replaceSingle(added[0])) return;
-    const key = added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase());
+    this.placeFields(added.length > 0 ? added[0].key : (headerKey(name) ?? name.toLowerCase()), added);
+  }
+
+  /** Puts `added` (all with this key) at the place of the key's first field, or last when absent; drops the others. */
+  private placeFields(key: string, added: readonly HeaderField[]): void {
+    // Removing an absent header (the relay's removeHeader of internal headers) leaves the message as it is.
+    if (added.length === 0 && !this.hasKey(key)) return;
     const out: HeaderField[] = [];
     let placed = false;
     for (const f of this.fields) {
@@ -835,10 +913,9 @@ export class SipMessage {
       else if (f.key === 'cseq') cseq ??= f;
     }
     if (fields.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
-    const copied = [from, to, callId, cseq];
     for (let k = 0; k < RESPONSE_COPIED.length; k++) {
       const name = RESPONSE_COPIED[k];
-      const f = copied[k];
+      const f = k === 0 ? from : k === 1 ? to : k === 2 ? callId : cseq;
       if (f === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
       const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
       fields.push(tagged ? makeField(name, `${request.fieldValue(f)};tag=${opts.toTag}`) : request.copiedField(f, name));
@@ -893,7 +970,7 @@ export class SipMessage {
       runStart = s.lineStart;
       runEnd = s.lineEnd;
     } else {
-      text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : `${s.version} ${s.status} ${s.reasonPhrase}\r\n`;
+      text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : statusLine(s.status, s.reasonPhrase);
     }
     let clWritten = false;
     for (const f of this.fields) {
@@ -904,7 +981,7 @@ export class SipMessage {
           runStart = -1;
         }
         if (f.key !== 'content-length') text += `${f.name}: ${f.value ?? ''}\r\n`;
-        else if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
+        else if (!clWritten) text += contentLengthLine(this.bodyBuf.length);
         if (f.key === 'content-length') clWritten = true;
       } else if (runStart >= 0 && f.start === runEnd + 2 && buf[runEnd] === 13) {
         runEnd = f.end;
@@ -921,7 +998,7 @@ export class SipMessage {
       if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
       else text = this.flushRun(pieces, text, runStart, runEnd);
     }
-    if (!clWritten) text += `Content-Length: ${this.bodyBuf.length}\r\n`;
+    if (!clWritten) text += contentLengthLine(this.bodyBuf.length);
     text += '\r\n';
     if (pieces.length === 0 && this.bodyBuf.length === 0) return Buffer.from(text, 'utf8');
     pieces.push(text, this.bodyBuf);
@@ -986,7 +1063,7 @@ function indexMessage(buf: Buffer, limits: SipLimits): SipMessage {
   if (nl < 0) throw parseError('No end of start line', 'bad-start-line');
   let le = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
   if (le - pos > limits.maxLineBytes) throw parseError('Start line too long', 'line-too-long');
-  const start = parseStartLine(text.slice(pos, le));
+  const start = parseStartLine(text, pos, le);
   start.lineStart = pos;
   start.lineEnd = le;
   pos = nl + 1;

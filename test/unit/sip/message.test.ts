@@ -142,6 +142,9 @@ describe('Module: message', () => {
       ['a start line with two spaces', 'INVITE  sip:b SIP/2.0'],
       ['a Request-URI in angle brackets', 'INVITE <sip:b> SIP/2.0'],
       ['a missing version', 'INVITE sip:b'],
+      ['a space after the version', 'INVITE sip:b SIP/2.0 '],
+      ['a method that is not a token', 'INV@TE sip:b SIP/2.0'],
+      ['a version that is not SIP/x.y', 'INVITE sip:b HTTP/1.1'],
       ['a bad status code', 'SIP/2.0 99 Weird'],
     ])('rejects %s as a bad start line', (_what, startLine) => {
       // Act
@@ -149,6 +152,16 @@ describe('Module: message', () => {
       // Assess
       expect(['bad-start-line', 'bad-uri']).toContain(err.code);
       expect(err.statusCode).toBe(400);
+    });
+
+    it('reads a request line of any method and a version in any case (RFC 3261 §7.1)', () => {
+      // Act
+      const known = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE]));
+      const other = parseMessage(msg(['FOO-BAR sip:b sip/2.0', ...BASE.map((l) => l.replace('REGISTER', 'FOO-BAR'))]));
+      // Assess
+      expect([known.method, known.requestUri]).toEqual(['REGISTER', 'sip:b']);
+      expect([other.method, other.requestUri]).toEqual(['FOO-BAR', 'sip:b']);
+      expect(() => other.validate()).not.toThrow();
     });
 
     it('answers an unknown SIP version with 505', () => {
@@ -271,6 +284,20 @@ describe('Module: message', () => {
       expect(m.toTag()).toBeUndefined();
       expect(() => m.from()).toThrow('Bad From header');
     });
+
+    it('headerValues splits list values, drops empty ones, and returns arrays the caller owns', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Supported:', 'Supported: path', 'Supported: gruu, outbound', 'Subject: a, b']));
+      // Act
+      const first = m.headerValues('Supported');
+      first[0] = 'changed';
+      // Assess
+      expect(m.headerValues('Supported')).toEqual(['path', 'gruu', 'outbound']);
+      expect(m.headerValues('Subject')).toEqual(['a, b']);
+      expect(m.headerValues('Route')).toEqual([]);
+      expect(m.fieldValues('Supported')).toEqual(['', 'path', 'gruu, outbound']);
+      expect(m.fieldValues('Route')).toEqual([]);
+    });
   });
 
   describe('Editing and serialize', () => {
@@ -326,6 +353,48 @@ describe('Module: message', () => {
       expect(m.routes()).toHaveLength(2);
       expect(m.serialize().equals(fixture('invite.sip'))).toBe(true);
       expect(parseMessage(c.serialize()).hasHeader('Route')).toBe(false);
+    });
+
+    it('writes received lines as their bytes, added text as UTF-8, and ends bare-LF lines with CRLF', () => {
+      // Prepare
+      const raw = Buffer.from('MESSAGE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: "Zoë" <sip:a@x>;tag=1\nTo: <sip:b@x>\nSubject: ä\n  ö\nCall-ID: c\nCSeq: 1 MESSAGE\nContent-Length: 2\n\nhi', 'utf8');
+      const m = parseMessage(raw);
+      // Act
+      m.setHeader('To', ['"Jürgen" <sip:b@x>;tag=ß']);
+      m.appendHeader('X-Note', 'naïve');
+      const out = m.serialize();
+      // Assess
+      expect(out.equals(Buffer.from('MESSAGE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "Zoë" <sip:a@x>;tag=1\r\nTo: "Jürgen" <sip:b@x>;tag=ß\r\nSubject: ä\n  ö\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 2\r\nX-Note: naïve\r\n\r\nhi', 'utf8'))).toBe(true);
+    });
+
+    it('writes an edited start line and one Content-Length for several fields', () => {
+      // Prepare
+      const m = parseMessage(msg(['SIP/2.0 180 Ringing', ...BASE, 'Content-Length: 0', 'l: 0']));
+      // Act
+      m.setStatus(603, 'Décliné');
+      // Assess
+      expect(m.serialize().equals(msg(['SIP/2.0 603 Décliné', ...BASE, 'Content-Length: 0']))).toBe(true);
+    });
+
+    it('removing an absent header keeps the received bytes', () => {
+      // Prepare
+      const raw = fixture('register.sip');
+      const m = parseMessage(raw);
+      // Act
+      m.removeHeader('X-Absent');
+      // Assess
+      expect(m.serialize()).toBe(raw);
+    });
+
+    it('setHeader with one value adds it last when absent and replaces several fields at the first', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Supported: path', 'Expires: 60', 'Supported: gruu']));
+      // Act
+      m.setHeader('Supported', ['outbound']);
+      m.setHeader('Require', ['path']);
+      // Assess
+      expect(m.headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Supported', 'Expires', 'Require']);
+      expect(m.supported()).toEqual(['outbound']);
     });
 
     it('rejects header values with line breaks (header injection)', () => {

@@ -27,6 +27,18 @@ describe('Module: uri', () => {
       expect(uri).toEqual(expected);
     });
 
+    it('gives params that later parses, failed ones included, leave unchanged', () => {
+      // Prepare
+      const first = parseUri('sip:a@h;transport=udp;ob');
+      // Act
+      parseUri('sip:b@h;lr');
+      expect(() => parseUri('sip:c@h;x=1;y=2;z=3;=')).toThrow(SipParseError);
+      // Assess
+      expect(first.params).toEqual([{ name: 'transport', value: 'udp' }, { name: 'ob' }]);
+      expect(first.params).toHaveLength(2);
+      expect(parseUri('sip:h;a;b=1;c;d=2').params).toEqual([{ name: 'a' }, { name: 'b', value: '1' }, { name: 'c' }, { name: 'd', value: '2' }]);
+    });
+
     it.each([
       'tel:+15551234', 'sip:', 'sip:user@', 'sip:a b@example.com', 'sip:host:99999', 'sip:host:5a',
       'sip:[2001:db8::10', 'sip:ho st', 'sip:host;=x', 'sip:host?novalue', 'sip:us%4ger@host', 'sip:-bad-.com', 'sip:<host>',
