@@ -1,6 +1,7 @@
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1): parsing, formatting and the comparison rules of §19.1.4.
  */
+import { ScratchList } from './scratch-list';
 import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex, codeAt, lowerAscii } from './chars';
 import { SipParseError } from './errors';
 
@@ -91,38 +92,8 @@ function parseHost(text: string, host: string): void {
   if (prev === 45) throw bad(text, 'host');
 }
 
-/**
- * The `params` of every URI without parameters (most From and To URIs), shared: it must never be modified
- * (no caller does; URIs are read, and edits build new ones).
- */
-const NO_PARAMS: UriParam[] = [];
-
-/**
- * Parameters as they are read, copied out at the end: the exact-size copy of the usual one or two costs a
- * third of an array grown by push(), which reserves 17 slots at the first push. Parsing never re-enters
- * itself, so one scratch array serves every call.
- * It holds the last parse's entries (and so the text their values were cut from) until the next parse.
- */
-const scratch: UriParam[] = [];
-
-/**
- * The first `count` scratch entries in a new array of that size; the usual counts as array literals, which
- * are allocated inline (slice() is a builtin call, ~70 ns more per parse).
- */
-function exactCopy(count: number): UriParam[] {
-  switch (count) {
-    case 0:
-      return NO_PARAMS;
-    case 1:
-      return [scratch[0]];
-    case 2:
-      return [scratch[0], scratch[1]];
-    case 3:
-      return [scratch[0], scratch[1], scratch[2]];
-    default:
-      return scratch.slice(0, count);
-  }
-}
+/** Parameters as they are read, copied out at exact size (see {@link ScratchList}). */
+const scratch = new ScratchList<UriParam>();
 
 /**
  * Parses a `sip:` or `sips:` URI (RFC 3261 §19.1.1). The scheme is case-insensitive; everything
@@ -223,10 +194,10 @@ export function parseUri(text: string): SipUri {
         k++;
       }
       if (k === vs || !validRange(PARAM, text, vs, k)) throw bad(text, 'parameter');
-      scratch[count++] = { name, value: text.slice(vs, k) };
+      scratch.set(count++, { name, value: text.slice(vs, k) });
       i = k;
     } else {
-      scratch[count++] = { name };
+      scratch.set(count++, { name });
       i = j;
     }
   }
@@ -242,7 +213,7 @@ export function parseUri(text: string): SipUri {
     i = n;
   }
   if (i !== n) throw bad(text, 'trailing characters');
-  const params = exactCopy(count);
+  const params = scratch.copy(count);
   // One literal with every field (absent ones undefined): all parsed URIs share one hidden class.
   return { scheme, user, password, host, port, params, headers };
 }
