@@ -55,10 +55,13 @@ export function readJournal(path: string): JournalContents {
 /**
  * Atomically replaces the file at `path` by `lines` (write a temporary file, fsync, rename, fsync
  * the directory), so a crash leaves either the old or the new file. Synchronous: for start-up only.
+ *
+ * @returns the bytes written
  */
-export function rewriteJournal(path: string, lines: Iterable<string>): void {
+export function rewriteJournal(path: string, lines: Iterable<string>): number {
   const tmp = `${path}.tmp`;
   const fd = fs.openSync(tmp, 'w');
+  let bytes = 0;
   try {
     let chunk: string[] = [];
     let size = 0;
@@ -66,18 +69,19 @@ export function rewriteJournal(path: string, lines: Iterable<string>): void {
       chunk.push(line);
       size += line.length;
       if (size > 1 << 20) {
-        fs.writeSync(fd, chunk.join(''));
+        bytes += fs.writeSync(fd, chunk.join(''));
         chunk = [];
         size = 0;
       }
     }
-    if (chunk.length > 0) fs.writeSync(fd, chunk.join(''));
+    if (chunk.length > 0) bytes += fs.writeSync(fd, chunk.join(''));
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
   syncDirectory(path);
+  return bytes;
 }
 
 /**
@@ -86,19 +90,20 @@ export function rewriteJournal(path: string, lines: Iterable<string>): void {
  * pieces; then fsync, rename over `path` and fsync the directory. `shouldAbort` is checked after each
  * asynchronous step; on abort or failure the temporary file is removed and `path` is left untouched.
  *
- * @returns true when `path` was replaced, false when aborted
+ * @returns the bytes written when `path` was replaced, undefined when aborted
  */
-export async function writeFileAtomically(path: string, tmp: string, nextChunk: () => string | undefined, shouldAbort: () => boolean): Promise<boolean> {
+export async function writeFileAtomically(path: string, tmp: string, nextChunk: () => string | undefined, shouldAbort: () => boolean): Promise<number | undefined> {
   const file = await fs.promises.open(tmp, 'w');
   let replaced = false;
+  let bytes = 0;
   try {
     for (let chunk = nextChunk(); chunk !== undefined; chunk = nextChunk()) {
-      await file.write(chunk);
-      if (shouldAbort()) return false;
+      bytes += (await file.write(chunk)).bytesWritten;
+      if (shouldAbort()) return undefined;
     }
     await file.sync();
     await file.close();
-    if (shouldAbort()) return false;
+    if (shouldAbort()) return undefined;
     fs.renameSync(tmp, path);
     replaced = true;
   } finally {
@@ -113,7 +118,7 @@ export async function writeFileAtomically(path: string, tmp: string, nextChunk: 
   } finally {
     await dir.close();
   }
-  return true;
+  return bytes;
 }
 
 /** fsyncs the directory holding `filePath`, so a rename or a new file in it survives power loss. */
@@ -173,11 +178,10 @@ export class JournalWriter {
    */
   private buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   private size = 0;
-  private pendingLines = 0;
   private group: Group | undefined;
   private failure: Error | undefined;
-  /** Lines written since the file was opened or rewritten. */
-  linesWritten = 0;
+  /** Bytes written since the file was opened or sealed (the compaction threshold compares them). */
+  bytesWritten = 0;
 
   /**
    * @param path the file, created if missing
@@ -202,7 +206,6 @@ export class JournalWriter {
     // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
     if (this.size + 3 * line.length > this.buffer.length) this.grow(3 * line.length);
     this.size += this.buffer.write(line, this.size, 'utf8');
-    this.pendingLines += 1;
     let group = this.group;
     if (group === undefined) {
       group = this.group = newGroup();
@@ -221,10 +224,8 @@ export class JournalWriter {
   flush(): void {
     const group = this.group;
     if (group === undefined) return;
-    const lines = this.pendingLines;
     const size = this.size;
     this.group = undefined;
-    this.pendingLines = 0;
     this.size = 0;
     const buffer = this.buffer;
     if (buffer.length > MAX_KEPT_BUFFER_BYTES) this.buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
@@ -241,7 +242,7 @@ export class JournalWriter {
       group.reject(this.failureOf(this.failure, group.calls));
       return;
     }
-    this.linesWritten += lines;
+    this.bytesWritten += size;
     group.resolve();
     this.afterFlush();
   }
@@ -264,7 +265,7 @@ export class JournalWriter {
     fs.closeSync(this.fd);
     this.fd = fs.openSync(this.path, 'a');
     if (this.fsync) syncDirectory(this.path);
-    this.linesWritten = 0;
+    this.bytesWritten = 0;
   }
 
   /** Flushes and closes the file. */
