@@ -37,7 +37,7 @@ import { firstVersion, shardOf, type AorIndex, type BindingStore, type DeadLette
 import { DueIndex } from './due-index';
 import { ContactIdTakenError, StoreFailureError, StoreUnavailableError, VersionConflictError } from './errors';
 import { JournalWriter, readJournal, rewriteJournal, writeFileAtomically, type JournalIo } from './journal-file';
-import { applyPatch, diffRecord, PatchMismatchError, type PatchOp } from './record-patch';
+import { applyPatch, PatchMismatchError, writePatch, type PatchOp } from './record-patch';
 import { StoreStatsCounter, type StoreStats } from './store-stats';
 
 /** Options of {@link EmbeddedBindingStore.open}. */
@@ -115,10 +115,6 @@ const lockedDirs = new Set<string>();
 
 function putLine(json: string, version: number, dueAtMs: number | undefined, ttlEpochSec: number): string {
   return `{"t":"p","v":${version},"d":${dueAtMs ?? 'null'},"x":${ttlEpochSec},"r":${json}}\n`;
-}
-
-function patchLine(aor: string, ops: string, version: number, dueAtMs: number | undefined, ttlEpochSec: number): string {
-  return `{"t":"q","a":${JSON.stringify(aor)},"v":${version},"d":${dueAtMs ?? 'null'},"x":${ttlEpochSec},"o":${ops}}\n`;
 }
 
 /**
@@ -309,10 +305,49 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
     const dueAtMs = index.dueAtMs === undefined ? undefined : Math.floor(index.dueAtMs);
     const ttlEpochSec = Math.floor(index.ttlEpochSec);
     // The only serialization of the record: its journal line (memory keeps the object itself). An update
-    // that keeps the record's structure is journaled as its changes (an absorbed refresh: ~120 bytes
-    // diffed in ~2 µs instead of ~1 KB stringified in 3–6 µs).
-    const ops = current === undefined ? undefined : diffRecord(current.record as object, record, MAX_PATCH_OPS);
-    const line = ops === undefined ? putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec) : patchLine(aor, ops, version, dueAtMs, ttlEpochSec);
+    // that keeps the record's structure is journaled as its changes (an absorbed refresh: ~200 bytes
+    // diffed straight into the journal's buffer instead of ~1 KB stringified in 3–6 µs).
+    const journal = this.journal;
+    const start = journal.startLine();
+    try {
+      if (current === undefined || !this.writePatchLine(current.record as object, record, version, dueAtMs, ttlEpochSec)) {
+        journal.discardLine(start);
+        journal.text(putLine(JSON.stringify(record), version, dueAtMs, ttlEpochSec));
+      }
+      this.commitPut(current, record, version, dueAtMs, ttlEpochSec);
+    } catch (err) {
+      // Nothing of a failed put may reach the file (e.g. a value JSON cannot hold).
+      journal.discardLine(start);
+      throw err;
+    }
+    await journal.endLine();
+    return version;
+  }
+
+  /**
+   * Writes the patch line of a put into the journal's line in progress; false when the change is
+   * structural (the caller discards the partial line and journals the whole record).
+   */
+  private writePatchLine(previous: object, record: R, version: number, dueAtMs: number | undefined, ttlEpochSec: number): boolean {
+    const journal = this.journal;
+    journal.text('{"t":"q","a":');
+    journal.string(record.aor);
+    journal.text(',"v":');
+    journal.number(version);
+    journal.text(',"d":');
+    if (dueAtMs === undefined) journal.text('null');
+    else journal.number(dueAtMs);
+    journal.text(',"x":');
+    journal.number(ttlEpochSec);
+    journal.text(',"o":');
+    if (!writePatch(previous, record, MAX_PATCH_OPS, journal)) return false;
+    journal.text('}\n');
+    return true;
+  }
+
+  /** Puts `record` in memory (the entry, the due index) once its journal line is in the buffer. */
+  private commitPut(current: RecordEntry | undefined, record: R, version: number, dueAtMs: number | undefined, ttlEpochSec: number): void {
+    const aor = record.aor;
     if (this.freezeRecords) deepFreeze(record);
     if (current === undefined) {
       const shard = shardOf(aor, this.options.shardCount);
@@ -327,8 +362,6 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
       current.ttlEpochSec = ttlEpochSec;
       if (dueChanged) this.due.set(aor, dueAtMs, current.shard);
     }
-    await this.journal.append(line);
-    return version;
   }
 
   async delete(aor: string, expectedVersion: number): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
+import type { JsonTextSink } from './record-patch';
 
 /** Result of reading a journal. */
 export interface JournalContents {
@@ -164,11 +165,20 @@ function newGroup(): Group {
   return { promise, resolve, reject, calls: 0 };
 }
 
+/** Longest string {@link JournalWriter.text} copies code unit by code unit; longer ones go to Buffer#write. */
+const SHORT_TEXT = 48;
+
 /**
  * Appends lines to a journal file with group commit. The appends of one turn share one promise (one
  * allocation per group instead of a promise, executor closure and waiter object per append).
+ *
+ * A line is appended whole ({@link JournalWriter.append}) or written in pieces straight into the group
+ * buffer ({@link JournalWriter.startLine}, then the {@link JsonTextSink} methods, then
+ * {@link JournalWriter.endLine} or {@link JournalWriter.discardLine}): an absorbed refresh's patch line
+ * is ~25 pieces, and writing them so builds no string for the line (nor for its numbers), where the
+ * concatenated line cost ~1 KB of short-lived strings per put.
  */
-export class JournalWriter {
+export class JournalWriter implements JsonTextSink {
   private fd: number;
   /**
    * The group's lines, UTF-8 encoded as they are appended: the flush writes this buffer as it is,
@@ -203,9 +213,97 @@ export class JournalWriter {
   /** Appends `line` (ending in "\n"); resolves once it is written (a promise shared by the turn's appends). */
   append(line: string): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
-    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
-    if (this.size + 3 * line.length > this.buffer.length) this.grow(3 * line.length);
-    this.size += this.buffer.write(line, this.size, 'utf8');
+    this.writeUtf8(line);
+    return this.endLine();
+  }
+
+  /**
+   * Starts a line written in pieces; returns its start for {@link discardLine}. The pieces and
+   * {@link endLine} (or {@link discardLine}) must follow in the same synchronous run.
+   */
+  startLine(): number {
+    return this.size;
+  }
+
+  /** Drops the line in progress that began at `start` (e.g. a patch that turned out structural). */
+  discardLine(start: number): void {
+    this.size = start;
+  }
+
+  /** Appends JSON text to the line in progress. */
+  text(json: string): void {
+    const length = json.length;
+    if (length > SHORT_TEXT) {
+      this.writeUtf8(json);
+      return;
+    }
+    if (this.size + 3 * length > this.buffer.length) this.grow(3 * length);
+    const buffer = this.buffer;
+    let at = this.size;
+    for (let i = 0; i < length; i += 1) {
+      const unit = json.charCodeAt(i);
+      // Not ASCII: let Buffer#write encode the whole piece as UTF-8 over what was copied.
+      if (unit >= 0x80) {
+        this.writeUtf8(json);
+        return;
+      }
+      buffer[at] = unit;
+      at += 1;
+    }
+    this.size = at;
+  }
+
+  /** Appends `value` to the line in progress as JSON.stringify writes a number. */
+  number(value: number): void {
+    // Digits written in place for what journals hold most (times, versions, CSeq: safe integers ≥ 0);
+    // anything else (negative, fraction, exponent, non-finite) as JSON.stringify writes it.
+    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value)) {
+      this.text(Number.isFinite(value) ? String(value) : 'null');
+      return;
+    }
+    let digits = 1;
+    for (let power = 10; power <= value; power *= 10) digits += 1;
+    if (this.size + digits > this.buffer.length) this.grow(digits);
+    let at = this.size + digits;
+    this.size = at;
+    let rest = value;
+    do {
+      const digit = rest % 10;
+      at -= 1;
+      this.buffer[at] = 0x30 + digit;
+      rest = (rest - digit) / 10;
+    } while (rest > 0);
+  }
+
+  /** Appends `value` to the line in progress as a JSON string literal. */
+  string(value: string): void {
+    const length = value.length;
+    if (length > SHORT_TEXT) {
+      this.writeUtf8(JSON.stringify(value));
+      return;
+    }
+    if (this.size + length + 2 > this.buffer.length) this.grow(length + 2);
+    const buffer = this.buffer;
+    let at = this.size;
+    buffer[at] = 0x22;
+    at += 1;
+    for (let i = 0; i < length; i += 1) {
+      const unit = value.charCodeAt(i);
+      // Control characters, quote, backslash or non-ASCII: JSON.stringify's escaping, over what was copied.
+      if (unit < 0x20 || unit === 0x22 || unit === 0x5c || unit >= 0x80) {
+        this.writeUtf8(JSON.stringify(value));
+        return;
+      }
+      buffer[at] = unit;
+      at += 1;
+    }
+    buffer[at] = 0x22;
+    this.size = at + 1;
+  }
+
+  /** Ends the line in progress (its text ends in "\n"); resolves once it is written, like {@link append}. */
+  endLine(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
     let group = this.group;
     if (group === undefined) {
       group = this.group = newGroup();
@@ -245,6 +343,13 @@ export class JournalWriter {
     this.bytesWritten += size;
     group.resolve();
     this.afterFlush();
+  }
+
+  /** Appends `text` UTF-8 encoded. */
+  private writeUtf8(text: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    if (this.size + 3 * text.length > this.buffer.length) this.grow(3 * text.length);
+    this.size += this.buffer.write(text, this.size, 'utf8');
   }
 
   /** Makes room for `bytes` more bytes in the group buffer, keeping what it holds. */
