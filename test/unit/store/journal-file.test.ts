@@ -30,12 +30,19 @@ describe('Class: JournalWriter', () => {
   }
 
   describe('Method: number', () => {
-    it.each([0, -0, 7, 10, 99, 100, 1_700_000_000_123, 1_795_699_361_795_001, Number.MAX_SAFE_INTEGER, 2 ** 53, -5, 0.1, 1e21, 1.5e-7, Number.NaN, Number.POSITIVE_INFINITY])(
+    it.each([0, -0, 7, 10, 99, 100, 99_999_999, 100_000_000, 100_000_001, 2 ** 31, 1_700_000_000_123, 1_795_699_361_795_001, 899_999_999_999_999, Number.MAX_SAFE_INTEGER, 2 ** 53, -5, 0.1, 1e21, 1.5e-7, Number.NaN, Number.POSITIVE_INFINITY])(
       'writes %p as JSON.stringify does',
       async (value) => {
         expect(await lineOf((w) => w.number(value))).toBe(JSON.stringify(value));
       },
     );
+
+    it('writes every safe integer as JSON.stringify does (a sample across magnitudes, both halves)', async () => {
+      const values = Array.from({ length: 2_000 }, (_, i) => Math.floor(Number.MAX_SAFE_INTEGER / 1.02 ** i) - (i % 3));
+      values.push(...Array.from({ length: 200 }, (_, i) => 10 ** Math.floor(i / 12) * 1e8 - (i % 12)));
+      const line = await lineOf((w) => values.forEach((v, i) => (i === 0 ? w.number(v) : (w.text(','), w.number(v)))));
+      expect(line).toBe(values.map((v) => JSON.stringify(v)).join(','));
+    });
   });
 
   describe('Method: string', () => {
