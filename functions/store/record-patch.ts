@@ -120,7 +120,8 @@ function diffObject(prev: Record<string, unknown>, next: Record<string, unknown>
     state.path.pop();
     if (!ok) return false;
   }
-  for (const key in prev) if (prev[key] !== undefined && next[key] === undefined) return false;
+  // A removed property (or an own "__proto__" in prev, whose removal `next[key]` cannot see).
+  for (const key in prev) if (key === '__proto__' || (prev[key] !== undefined && next[key] === undefined)) return false;
   return true;
 }
 
