@@ -77,5 +77,5 @@ describe('Property: the embedded store replays its journal to the state it ackno
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 120_000);
 });
