@@ -26,7 +26,8 @@
  *   immutable (the core builds new records). `freezeRecords` deep-freezes them so a mutation throws;
  *   it is on by default when NODE_ENV is `test` or `development`.
  * - A put that keeps the record's structure (an absorbed refresh) is journaled as a patch of the
- *   previous version (record-patch.ts, ~200 bytes); other puts as the whole record.
+ *   previous version (record-patch.ts, ~200 bytes, written straight into the journal's buffer); other
+ *   puts as the whole record.
  * - Cost: a put is a diff or one JSON.stringify of the record (its journal line) plus a share of one
  *   write(2); a get is a map lookup; a compaction serializes every live record once more (docs/store.md has the
  *   measured alternatives: keeping each record's JSON for the snapshot cost ~6 KB of RSS per record).
