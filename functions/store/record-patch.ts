@@ -120,8 +120,14 @@ function diffObject(prev: Record<string, unknown>, next: Record<string, unknown>
     state.path.pop();
     if (!ok) return false;
   }
-  // A removed property (or an own "__proto__" in prev, whose removal `next[key]` cannot see).
-  for (const key in prev) if (key === '__proto__' || (prev[key] !== undefined && next[key] === undefined)) return false;
+  // A removed property. `next[key]` also finds what `next` inherits from Object.prototype (a
+  // "toString" or "constructor" own in prev but gone from next reads as a function, "__proto__" as the
+  // prototype): JSON data is never a function, so those count as removed too (the whole record).
+  for (const key in prev) {
+    if (prev[key] === undefined) continue;
+    const nextValue = next[key];
+    if (nextValue === undefined || typeof nextValue === 'function' || key === '__proto__') return false;
+  }
   return true;
 }
 
