@@ -12,7 +12,8 @@
  *   the snapshot, the sealed segments with g > G in order, then the live journal, skipping a last
  *   line cut by a crash in each, then compacts synchronously (no traffic yet).
  * - Compaction, when the live journal holds more than max(`compactMinBytes`, 2 × the last snapshot's)
- *   bytes (bytes, not lines: an absorbed refresh's patch line is ~5× smaller than a record's line): the live journal is sealed as segment g and a new one started (a few system calls), then the
+ *   bytes (bytes, not lines: an absorbed refresh's patch line is ~5× smaller than a record's line):
+ *   the live journal is sealed as segment g and a new one started (a few system calls), then the
  *   snapshot with header g is written from memory in pieces with async fs, so puts go on and are
  *   journaled meanwhile; it replaces the old snapshot by rename, and segments ≤ g are deleted. A
  *   crash at any point replays correctly: before the rename, the old snapshot and every segment;
