@@ -2,9 +2,12 @@
  * In-memory due-time index of the embedded store: per shard a min-heap of (dueAtMs, aor) with lazy
  * deletion, so {@link DueIndex.findDue} costs O(k log n) for k results instead of a scan.
  *
- * A changed or cleared due time leaves its old heap entry behind; entries are checked against the
- * current due time when they reach the top and dropped when stale. A heap is rebuilt from the
- * current due times when stale entries outnumber live ones, which bounds memory.
+ * Invariant: an AoR with a due time d has a heap entry with dueAtMs ≤ d. A due time moved earlier
+ * (or set for the first time) pushes an entry; a due time moved later pushes none (the common case:
+ * an absorbed refresh moves the expiry it is due for later): its old, earlier entry stands in until it
+ * reaches the top, where it is re-pushed at the current due time. Entries of cleared or earlier-moved
+ * due times are dropped when they reach the top. A heap is rebuilt from the current due times when
+ * stale entries outnumber live ones, which bounds memory.
  */
 import { shardOf } from './binding-store';
 
@@ -72,12 +75,16 @@ export class DueIndex {
    */
   set(aor: string, dueAtMs: number | undefined, shard: number = shardOf(aor, this.shardCount)): void {
     const current = this.dueByShard[shard];
-    if (current.get(aor) === dueAtMs) return;
+    const previous = current.get(aor);
+    if (previous === dueAtMs) return;
     if (dueAtMs === undefined) {
       current.delete(aor);
       return;
     }
     current.set(aor, dueAtMs);
+    // Moved later: the entry at `previous` still satisfies the invariant (saves an entry, a sift and
+    // the rebuilds they would cause, ~0.4 µs per absorbed refresh).
+    if (previous !== undefined && previous < dueAtMs) return;
     const heap = this.heaps[shard];
     heap.push({ dueAtMs, aor });
     siftUp(heap, heap.length - 1);
@@ -93,8 +100,17 @@ export class DueIndex {
     const seen = new Set<string>();
     while (found.length < limit && heap.length > 0 && heap[0].dueAtMs <= nowMs) {
       const entry = pop(heap)!;
-      // Lazy deletion: keep the entry only if it is still the AoR's current due time, once.
-      if (current.get(entry.aor) === entry.dueAtMs && !seen.has(entry.aor)) {
+      const dueAtMs = current.get(entry.aor);
+      if (dueAtMs === undefined || dueAtMs < entry.dueAtMs) continue; // cleared, or an earlier entry exists
+      if (dueAtMs > entry.dueAtMs) {
+        // Stood in for a due time moved later: re-pushed at it, so it is found (or not) in order.
+        entry.dueAtMs = dueAtMs;
+        heap.push(entry);
+        siftUp(heap, heap.length - 1);
+        continue;
+      }
+      // Current: listed once (an AoR may have several entries at its due time).
+      if (!seen.has(entry.aor)) {
         seen.add(entry.aor);
         found.push(entry);
       }

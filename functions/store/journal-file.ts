@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
+import type { JsonTextSink } from './record-patch';
 
 /** Result of reading a journal. */
 export interface JournalContents {
@@ -55,10 +56,13 @@ export function readJournal(path: string): JournalContents {
 /**
  * Atomically replaces the file at `path` by `lines` (write a temporary file, fsync, rename, fsync
  * the directory), so a crash leaves either the old or the new file. Synchronous: for start-up only.
+ *
+ * @returns the bytes written
  */
-export function rewriteJournal(path: string, lines: Iterable<string>): void {
+export function rewriteJournal(path: string, lines: Iterable<string>): number {
   const tmp = `${path}.tmp`;
   const fd = fs.openSync(tmp, 'w');
+  let bytes = 0;
   try {
     let chunk: string[] = [];
     let size = 0;
@@ -66,18 +70,19 @@ export function rewriteJournal(path: string, lines: Iterable<string>): void {
       chunk.push(line);
       size += line.length;
       if (size > 1 << 20) {
-        fs.writeSync(fd, chunk.join(''));
+        bytes += fs.writeSync(fd, chunk.join(''));
         chunk = [];
         size = 0;
       }
     }
-    if (chunk.length > 0) fs.writeSync(fd, chunk.join(''));
+    if (chunk.length > 0) bytes += fs.writeSync(fd, chunk.join(''));
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
   syncDirectory(path);
+  return bytes;
 }
 
 /**
@@ -86,19 +91,20 @@ export function rewriteJournal(path: string, lines: Iterable<string>): void {
  * pieces; then fsync, rename over `path` and fsync the directory. `shouldAbort` is checked after each
  * asynchronous step; on abort or failure the temporary file is removed and `path` is left untouched.
  *
- * @returns true when `path` was replaced, false when aborted
+ * @returns the bytes written when `path` was replaced, undefined when aborted
  */
-export async function writeFileAtomically(path: string, tmp: string, nextChunk: () => string | undefined, shouldAbort: () => boolean): Promise<boolean> {
+export async function writeFileAtomically(path: string, tmp: string, nextChunk: () => string | undefined, shouldAbort: () => boolean): Promise<number | undefined> {
   const file = await fs.promises.open(tmp, 'w');
   let replaced = false;
+  let bytes = 0;
   try {
     for (let chunk = nextChunk(); chunk !== undefined; chunk = nextChunk()) {
-      await file.write(chunk);
-      if (shouldAbort()) return false;
+      bytes += (await file.write(chunk)).bytesWritten;
+      if (shouldAbort()) return undefined;
     }
     await file.sync();
     await file.close();
-    if (shouldAbort()) return false;
+    if (shouldAbort()) return undefined;
     fs.renameSync(tmp, path);
     replaced = true;
   } finally {
@@ -113,7 +119,7 @@ export async function writeFileAtomically(path: string, tmp: string, nextChunk: 
   } finally {
     await dir.close();
   }
-  return true;
+  return bytes;
 }
 
 /** fsyncs the directory holding `filePath`, so a rename or a new file in it survives power loss. */
@@ -159,11 +165,22 @@ function newGroup(): Group {
   return { promise, resolve, reject, calls: 0 };
 }
 
+/** {@link JournalWriter.number} writes integers from 10^8 up as two groups of at most 8 digits (int32 arithmetic). */
+const DIGIT_GROUP = 100_000_000;
+/** Longest string {@link JournalWriter.text} copies code unit by code unit; longer ones go to Buffer#write. */
+const SHORT_TEXT = 48;
+
 /**
  * Appends lines to a journal file with group commit. The appends of one turn share one promise (one
  * allocation per group instead of a promise, executor closure and waiter object per append).
+ *
+ * A line is appended whole ({@link JournalWriter.append}) or written in pieces straight into the group
+ * buffer ({@link JournalWriter.startLine}, then the {@link JsonTextSink} methods, then
+ * {@link JournalWriter.endLine} or {@link JournalWriter.discardLine}): an absorbed refresh's patch line
+ * is ~25 pieces, and writing them so builds no string for the line (nor for its numbers), where the
+ * concatenated line cost ~1 KB of short-lived strings per put.
  */
-export class JournalWriter {
+export class JournalWriter implements JsonTextSink {
   private fd: number;
   /**
    * The group's lines, UTF-8 encoded as they are appended: the flush writes this buffer as it is,
@@ -173,11 +190,10 @@ export class JournalWriter {
    */
   private buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   private size = 0;
-  private pendingLines = 0;
   private group: Group | undefined;
   private failure: Error | undefined;
-  /** Lines written since the file was opened or rewritten. */
-  linesWritten = 0;
+  /** Bytes written since the file was opened or sealed (the compaction threshold compares them). */
+  bytesWritten = 0;
 
   /**
    * @param path the file, created if missing
@@ -199,10 +215,113 @@ export class JournalWriter {
   /** Appends `line` (ending in "\n"); resolves once it is written (a promise shared by the turn's appends). */
   append(line: string): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
-    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
-    if (this.size + 3 * line.length > this.buffer.length) this.grow(3 * line.length);
-    this.size += this.buffer.write(line, this.size, 'utf8');
-    this.pendingLines += 1;
+    this.writeUtf8(line);
+    return this.endLine();
+  }
+
+  /**
+   * Starts a line written in pieces; returns its start for {@link discardLine}. The pieces and
+   * {@link endLine} (or {@link discardLine}) must follow in the same synchronous run.
+   */
+  startLine(): number {
+    return this.size;
+  }
+
+  /** Drops the line in progress that began at `start` (e.g. a patch that turned out structural). */
+  discardLine(start: number): void {
+    this.size = start;
+  }
+
+  /** Appends JSON text to the line in progress. */
+  text(json: string): void {
+    const length = json.length;
+    if (length > SHORT_TEXT) {
+      this.writeUtf8(json);
+      return;
+    }
+    if (this.size + 3 * length > this.buffer.length) this.grow(3 * length);
+    const buffer = this.buffer;
+    let at = this.size;
+    for (let i = 0; i < length; i += 1) {
+      const unit = json.charCodeAt(i);
+      // Not ASCII: let Buffer#write encode the whole piece as UTF-8 over what was copied.
+      if (unit >= 0x80) {
+        this.writeUtf8(json);
+        return;
+      }
+      buffer[at] = unit;
+      at += 1;
+    }
+    this.size = at;
+  }
+
+  /** Appends `value` to the line in progress as JSON.stringify writes a number. */
+  number(value: number): void {
+    // Digits written in place for what journals hold most (times, versions, CSeq: safe integers ≥ 0);
+    // anything else (negative, fraction, exponent, non-finite) as JSON.stringify writes it.
+    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value)) {
+      this.text(Number.isFinite(value) ? String(value) : 'null');
+      return;
+    }
+    if (value < DIGIT_GROUP) {
+      this.digits(value, 1);
+      return;
+    }
+    // Two int32 halves: digit arithmetic on doubles (times and versions exceed 2^31) costs a floating
+    // modulo per digit, ~4× slower. The floor is exact: below 2^53 the quotient is below 2^27, where a
+    // double resolves 1.5e-8, finer than the 1e-8 a fraction of the quotient can lack to reach 1.
+    const high = Math.floor(value / DIGIT_GROUP);
+    this.digits(high, 1);
+    this.digits(value - high * DIGIT_GROUP, 8);
+  }
+
+  /** Writes `value` (an integer in 0 ≤ value < 10^8) in decimal, zero-padded to `width` digits. */
+  private digits(value: number, width: number): void {
+    let count = 1;
+    for (let power = 10; power <= value; power *= 10) count += 1;
+    if (count < width) count = width;
+    if (this.size + count > this.buffer.length) this.grow(count);
+    const buffer = this.buffer;
+    let at = this.size + count;
+    this.size = at;
+    let rest = value | 0;
+    for (let i = 0; i < count; i += 1) {
+      const quotient = (rest / 10) | 0;
+      at -= 1;
+      buffer[at] = 0x30 + rest - quotient * 10;
+      rest = quotient;
+    }
+  }
+
+  /** Appends `value` to the line in progress as a JSON string literal. */
+  string(value: string): void {
+    const length = value.length;
+    if (length > SHORT_TEXT) {
+      this.writeUtf8(JSON.stringify(value));
+      return;
+    }
+    if (this.size + length + 2 > this.buffer.length) this.grow(length + 2);
+    const buffer = this.buffer;
+    let at = this.size;
+    buffer[at] = 0x22;
+    at += 1;
+    for (let i = 0; i < length; i += 1) {
+      const unit = value.charCodeAt(i);
+      // Control characters, quote, backslash or non-ASCII: JSON.stringify's escaping, over what was copied.
+      if (unit < 0x20 || unit === 0x22 || unit === 0x5c || unit >= 0x80) {
+        this.writeUtf8(JSON.stringify(value));
+        return;
+      }
+      buffer[at] = unit;
+      at += 1;
+    }
+    buffer[at] = 0x22;
+    this.size = at + 1;
+  }
+
+  /** Ends the line in progress (its text ends in "\n"); resolves once it is written, like {@link append}. */
+  endLine(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failureOf(this.failure, 1));
     let group = this.group;
     if (group === undefined) {
       group = this.group = newGroup();
@@ -221,10 +340,8 @@ export class JournalWriter {
   flush(): void {
     const group = this.group;
     if (group === undefined) return;
-    const lines = this.pendingLines;
     const size = this.size;
     this.group = undefined;
-    this.pendingLines = 0;
     this.size = 0;
     const buffer = this.buffer;
     if (buffer.length > MAX_KEPT_BUFFER_BYTES) this.buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
@@ -241,9 +358,16 @@ export class JournalWriter {
       group.reject(this.failureOf(this.failure, group.calls));
       return;
     }
-    this.linesWritten += lines;
+    this.bytesWritten += size;
     group.resolve();
     this.afterFlush();
+  }
+
+  /** Appends `text` UTF-8 encoded. */
+  private writeUtf8(text: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    if (this.size + 3 * text.length > this.buffer.length) this.grow(3 * text.length);
+    this.size += this.buffer.write(text, this.size, 'utf8');
   }
 
   /** Makes room for `bytes` more bytes in the group buffer, keeping what it holds. */
@@ -264,7 +388,7 @@ export class JournalWriter {
     fs.closeSync(this.fd);
     this.fd = fs.openSync(this.path, 'a');
     if (this.fsync) syncDirectory(this.path);
-    this.linesWritten = 0;
+    this.bytesWritten = 0;
   }
 
   /** Flushes and closes the file. */

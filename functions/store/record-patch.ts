@@ -6,7 +6,7 @@
  * Records are plain JSON data (what JSON.parse gives back) and immutable: the core builds a new record
  * that shares every unchanged part with the previous one, so most comparisons are one `===`.
  *
- * A patch is JSON text `[[path, value], …]`: each op sets the value at `path` (property names and array
+ * A patch is JSON text `[[path, value], …]`, written to a {@link JsonTextSink}: each op sets the value at `path` (property names and array
  * indexes) in the previous version. Only changes that keep the record's structure are patches: a
  * property removed, an array of another length or a value switching between array, object and
  * primitive make {@link diffRecord} answer `undefined`, and the caller journals the whole record.
@@ -23,21 +23,64 @@ export class PatchMismatchError extends Error {
   }
 }
 
-/** Diff state: the path walked so far and the ops text built. */
+/**
+ * Where {@link writePatch} writes a patch's JSON text. The journal writes it straight into its write
+ * buffer, so an absorbed refresh builds no string for its patch (diffRecord's own sink builds one).
+ */
+export interface JsonTextSink {
+  /** Appends JSON text as it is (punctuation, cached property-name literals). */
+  text(json: string): void;
+  /** Appends `value` as JSON.stringify writes a number (non-finite: `null`). */
+  number(value: number): void;
+  /** Appends `value` as a JSON string literal, as JSON.stringify writes it. */
+  string(value: string): void;
+}
+
+/** Diff state: the path walked so far and the ops written. */
 interface DiffState {
   path: Array<string | number>;
-  ops: string;
+  sink: JsonTextSink;
   count: number;
   maxOps: number;
 }
 
 /**
+ * Writes the patch turning `prev` into `next` to `sink` as JSON text (`[op,…]`). Answers false when
+ * the change is structural or takes more than `maxOps` ops (then the whole record is cheaper and
+ * clearer to journal): `sink` then holds a partial patch, which the caller discards.
+ */
+export function writePatch(prev: object, next: object, maxOps: number, sink: JsonTextSink): boolean {
+  sink.text('[');
+  const state: DiffState = { path: [], sink, count: 0, maxOps };
+  if (!diffObject(prev as Record<string, unknown>, next as Record<string, unknown>, state)) return false;
+  sink.text(']');
+  return true;
+}
+
+/** A sink that builds the JSON text as a string. */
+class StringSink implements JsonTextSink {
+  json = '';
+
+  text(json: string): void {
+    this.json += json;
+  }
+
+  number(value: number): void {
+    this.json += Number.isFinite(value) ? String(value) : 'null';
+  }
+
+  string(value: string): void {
+    this.json += JSON.stringify(value);
+  }
+}
+
+/**
  * The patch turning `prev` into `next` as JSON text, or `undefined` when the change is structural or
- * takes more than `maxOps` ops (then the whole record is cheaper and clearer to journal).
+ * takes more than `maxOps` ops ({@link writePatch} into a string).
  */
 export function diffRecord(prev: object, next: object, maxOps: number): string | undefined {
-  const state: DiffState = { path: [], ops: '', count: 0, maxOps };
-  return diffObject(prev as Record<string, unknown>, next as Record<string, unknown>, state) ? `[${state.ops}]` : undefined;
+  const sink = new StringSink();
+  return writePatch(prev, next, maxOps, sink) ? sink.json : undefined;
 }
 
 function diffValue(prev: unknown, next: unknown, state: DiffState): boolean {
@@ -77,7 +120,14 @@ function diffObject(prev: Record<string, unknown>, next: Record<string, unknown>
     state.path.pop();
     if (!ok) return false;
   }
-  for (const key in prev) if (prev[key] !== undefined && next[key] === undefined) return false;
+  // A removed property. `next[key]` also finds what `next` inherits from Object.prototype (a
+  // "toString" or "constructor" own in prev but gone from next reads as a function, "__proto__" as the
+  // prototype): JSON data is never a function, so those count as removed too (the whole record).
+  for (const key in prev) {
+    if (prev[key] === undefined) continue;
+    const nextValue = next[key];
+    if (nextValue === undefined || typeof nextValue === 'function' || key === '__proto__') return false;
+  }
   return true;
 }
 
@@ -94,14 +144,28 @@ function jsonOfName(name: string): string {
   return json;
 }
 
+/** Writes the op `[[path…],value]` for a changed primitive `value`. */
 function setOp(value: unknown, state: DiffState): boolean {
-  // Numbers (most changed values: times, CSeq) print as JSON.stringify prints them, without its call.
-  const json = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'null') : JSON.stringify(value);
+  if (state.count === state.maxOps) return false;
+  // Numbers and strings (the values an absorbed refresh changes: times, CSeq, Call-ID) go to the sink
+  // as they are, without a JSON.stringify call and its string.
+  const json = typeof value === 'number' || typeof value === 'string' ? '' : JSON.stringify(value);
   // undefined, functions and symbols have no JSON form: not plain data, journal the whole record.
-  if (json === undefined || state.count === state.maxOps) return false;
-  let path = '';
-  for (const step of state.path) path += `${path === '' ? '' : ','}${typeof step === 'number' ? step : jsonOfName(step)}`;
-  state.ops += `${state.count === 0 ? '' : ','}[[${path}],${json}]`;
+  if (json === undefined) return false;
+  const sink = state.sink;
+  sink.text(state.count === 0 ? '[[' : ',[[');
+  const path = state.path;
+  for (let i = 0; i < path.length; i += 1) {
+    if (i > 0) sink.text(',');
+    const step = path[i];
+    if (typeof step === 'number') sink.number(step);
+    else sink.text(jsonOfName(step));
+  }
+  sink.text('],');
+  if (typeof value === 'number') sink.number(value);
+  else if (typeof value === 'string') sink.string(value);
+  else sink.text(json);
+  sink.text(']');
   state.count += 1;
   return true;
 }

@@ -89,11 +89,12 @@ describe('Class: EmbeddedBindingStore (crash)', () => {
   }, 60_000);
 
   it('GEN-1: kill -9 while compactions run in the background (snapshot + sealed segments + live journal) loses no acknowledged write', async () => {
-    // Prepare: threshold 400 lines (2 × 200 AoRs), so about one compaction per 400 acknowledged puts.
+    // Prepare: a low floor, so the threshold is twice the snapshot (200 AoRs of ~90 bytes): about one
+    // compaction per 400 acknowledged puts (patch lines of ~95 bytes).
     const dataDir = path.join(workDir, 'data-compacting');
 
     // Act
-    const { exit, acknowledged, snapshotHeader } = await killAndReopen(dataDir, ['100'], 8_000);
+    const { exit, acknowledged, snapshotHeader } = await killAndReopen(dataDir, ['1000'], 8_000);
     const store = EmbeddedBindingStore.open<{ aor: string; n: number }>({ dataDir, shardCount: 4 });
 
     // Assess

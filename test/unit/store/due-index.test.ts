@@ -35,6 +35,24 @@ describe('Class: DueIndex', () => {
     expect(index.size).toBe(1);
   });
 
+  it('a due time moved later adds no heap entry, and the AoR is found at its new time only', () => {
+    // Prepare
+    const index = new DueIndex(1);
+    index.set('a@x', 10);
+    index.set('b@x', 15);
+
+    // Act
+    index.set('a@x', 30);
+    const entries = index.entryCount;
+    const atTwenty = index.findDue(0, 20, 10);
+    const atThirty = index.findDue(0, 30, 10);
+
+    // Assess
+    expect(entries).toBe(2);
+    expect(atTwenty).toEqual(['b@x']);
+    expect(atThirty).toEqual(['b@x', 'a@x']);
+  });
+
   it('files an AoR in the shard its caller passes, the same as when it hashes the AoR itself', () => {
     // Prepare
     const hashed = new DueIndex(8);

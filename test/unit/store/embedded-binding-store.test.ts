@@ -20,7 +20,7 @@ describe('Class: EmbeddedBindingStore', () => {
   const open: EmbeddedBindingStore<TestRecord>[] = [];
 
   function openStore(
-    options: { compactMinLines?: number; clock?: () => number; journalIo?: JournalIo; freezeRecords?: boolean } = {},
+    options: { compactMinBytes?: number; clock?: () => number; journalIo?: JournalIo; freezeRecords?: boolean } = {},
   ): EmbeddedBindingStore<TestRecord> {
     const store = EmbeddedBindingStore.open<TestRecord>({ dataDir, shardCount: SHARDS, clock: () => NOW_MS, ...options });
     open.push(store);
@@ -234,7 +234,8 @@ describe('Class: EmbeddedBindingStore', () => {
   describe('Method: compact', () => {
     it('keeps the journal bounded under repeated updates and loses nothing', async () => {
       // Prepare
-      const store = openStore({ compactMinLines: 100 });
+      // ~100-byte patch lines: a 9,000-byte threshold compacts about every 90 lines.
+      const store = openStore({ compactMinBytes: 9_000 });
       const versions = new Map<string, number>();
       for (let i = 0; i < 10; i += 1) versions.set(`c${i}@x`, await store.put({ aor: `c${i}@x`, contacts: [] }, 0, { ttlEpochSec: TTL }));
 
@@ -261,6 +262,38 @@ describe('Class: EmbeddedBindingStore', () => {
       expect(snapshotEntries()).toHaveLength(10);
       expect(journalLines()).toHaveLength(0);
       expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('journal.') && name !== EMBEDDED_FILES.journal)).toEqual([]);
+    });
+
+    it('counts bytes, not lines: small patch lines wait until the journal holds twice the snapshot', async () => {
+      // Prepare: 10 records of ~1 KB, so the snapshot is ~10 KB and the floor (1,000 bytes) does not apply.
+      const store = openStore({ compactMinBytes: 1_000 });
+      const versions = new Map<string, number>();
+      const padding = 'p'.repeat(1_000);
+      for (let i = 0; i < 10; i += 1) versions.set(`b${i}@x`, await store.put({ aor: `b${i}@x`, contacts: [padding, 'sip:0@x'] }, 0, { ttlEpochSec: TTL }));
+      // The first puts passed the floor: let that compaction end, then snapshot all ten.
+      await store.whenCompacted();
+      await store.compact();
+      const snapshotBytes = fs.statSync(path.join(dataDir, EMBEDDED_FILES.snapshot)).size;
+      const generation = (): string => fileLines(EMBEDDED_FILES.snapshot)[0];
+      const compactedAt = generation();
+      const refreshAll = async (round: number): Promise<void> => {
+        await Promise.all(
+          [...versions].map(async ([aor, v]) => versions.set(aor, await store.put({ aor, contacts: [padding, `sip:${round}@x`] }, v, { ttlEpochSec: TTL }))),
+        );
+        await store.whenCompacted();
+      };
+
+      // Act: patch lines of ~100 bytes, far more lines than the 20 live entries' worth.
+      let round = 1;
+      for (; fs.statSync(path.join(dataDir, EMBEDDED_FILES.journal)).size + 1_100 <= 2 * snapshotBytes; round += 1) await refreshAll(round);
+      const journalLinesBefore = journalLines().length;
+      const generationBefore = generation();
+      for (let more = 0; more < 3; more += 1, round += 1) await refreshAll(round);
+
+      // Assess
+      expect(journalLinesBefore).toBeGreaterThan(100);
+      expect(generationBefore).toBe(compactedAt);
+      expect(generation()).not.toBe(compactedAt);
     });
 
     it('drops records and contact ids whose ttl passed (garbage collection), keeps the rest', async () => {

@@ -90,7 +90,7 @@ async function getPutCycles(): Promise<void> {
   const cycles = 100_000;
   const perTurn = 100;
   const dataDir = tempDir();
-  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16, compactMinLines: 10_000_000 });
+  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16, compactMinBytes: 1e12 });
   const versions: number[] = [];
   await fill(store, aors, versions);
   const local = Array.from({ length: aors }, (_, i) => makeRecord(i));
@@ -139,7 +139,7 @@ function makeAor(i: number): string {
 
 async function compactionPause(records: number, putsPerTurn: number): Promise<void> {
   const dataDir = tempDir();
-  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16, compactMinLines: 10_000_000 });
+  const store = EmbeddedBindingStore.open<AorRecord>({ dataDir, shardCount: 16, compactMinBytes: 1e12 });
   const versions: number[] = [];
   await fill(store, records, versions);
   await new Promise((resolve) => setTimeout(resolve, 50));

@@ -67,6 +67,9 @@ describe('Module: record-patch', () => {
       ['an object becoming an array', { aor: 'a', v: { x: 1 } }, { aor: 'a', v: [1] }],
       ['a primitive becoming an object', { aor: 'a', v: 1 }, { aor: 'a', v: { x: 1 } }],
       ['a "__proto__" property', JSON.parse('{"aor":"a","__proto__":1}') as object, JSON.parse('{"aor":"a","__proto__":2}') as object],
+      ['a "__proto__" property removed', JSON.parse('{"aor":"a","v":{"__proto__":0}}') as object, { aor: 'a', v: {} }],
+      ['a "toString" property removed (next inherits one)', { aor: 'a', v: { toString: 1 } }, { aor: 'a', v: {} }],
+      ['a "constructor" property removed (next inherits one)', { aor: 'a', v: { constructor: 'x' } }, { aor: 'a', v: {} }],
     ])('leaves %s to a whole-record line (undefined)', (_name, prev, next) => {
       expect(diffRecord(prev, next, 24)).toBeUndefined();
     });
