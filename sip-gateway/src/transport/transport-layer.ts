@@ -14,7 +14,7 @@ import { FloodLimiter, type FloodLimiterOptions } from './flood-limiter';
 import { isReliable, ListenSpecError, parseListenSpec, type Destination, type Flow, type ListenSpec } from './flow';
 import { buildStatelessErrorResponse } from './stateless-error-response';
 import { TcpEndpoint, type StreamFramerPort, type TlsSettings } from './tcp-endpoint';
-import { UdpEndpoint } from './udp-endpoint';
+import { UdpEndpoint, udpSendError } from './udp-endpoint';
 import { chooseResponseRoute, stampParsedTopVia, type StampedVia } from './via-stamping';
 
 /** What a stream framer reports for one connection. */
@@ -249,13 +249,14 @@ export class TransportLayer<M> {
       return;
     }
     const flow = target as Flow;
+    // The one closure of this send, handed to the socket as its callback.
     endpoint.sendDatagram(bytes, flow.remoteAddress, flow.remotePort, (error) => {
-      if (error === undefined) {
+      if (error === null) {
         this.options.metrics?.increment(TRANSPORT_METRICS.sent);
         return;
       }
       this.options.metrics?.increment(TRANSPORT_METRICS.sendErrors);
-      onError(error);
+      onError(udpSendError(error, flow.remoteAddress, flow.remotePort));
     });
   }
 
