@@ -322,7 +322,9 @@ class TransactionCore<M, T> implements TransactionRef {
   }
 
   /** Removes every timer and returns their handles. */
-  takeTimers(): TimerHandle[] {
+  takeTimers(): readonly TimerHandle[] {
+    // Most transactions end or are reduced holding no timer (the TU cap and Timer J are FIFOs): no array then.
+    if (this.timerSlots.length === 0) return NO_TIMERS;
     const handles = this.timerSlots.filter((_, index) => index % 2 === 1);
     this.timerSlots = NO_TIMERS;
     return handles;
