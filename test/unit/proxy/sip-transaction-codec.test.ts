@@ -41,6 +41,21 @@ describe('createSipTransactionCodec', () => {
     });
   });
 
+  it.each([
+    ['already in matching case', 'SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK-1', 'REGISTER', '192.0.2.1:5062', 'UDP'],
+    ['an IPv6 sent-by with capitals and no port', 'SIP/2.0/Tcp [2001:DB8::A];branch=z9hG4bK-1', 'Register', '[2001:db8::a]', 'TCP'],
+  ])('RFC 3261 §17.2.3: casing of a request view, %s', (_name, via, method, sentBy, transport) => {
+    // Prepare
+    const codec = createSipTransactionCodec();
+    const text = REGISTER.toString('latin1').replace(/^Via: .*$/m, `Via: ${via}`).replace('REGISTER sip:', `${method} sip:`).replace('7 register', `7 ${method}`);
+
+    // Act
+    const view = codec.view(parseMessage(Buffer.from(text, 'latin1')));
+
+    // Assess
+    expect([view.method, view.cseqMethod, view.via.sentBy, view.via.transport]).toEqual([method.toUpperCase(), method.toUpperCase(), sentBy, transport]);
+  });
+
   it('RFC 3261 §17.1.3: a response view gives the same matching fields as the request it answers, and its status and To tag', () => {
     // Prepare
     const codec = createSipTransactionCodec();
