@@ -5,6 +5,7 @@
 import { createPooledRandomBytes } from '../decision/pooled-random-bytes';
 import { createRequest, createResponse, type SipMessage } from '../sip/message';
 import type { TransactionCodec, TransactionMessage, TransactionVia } from '../transaction/types';
+import { topViaBeforeStamping } from '../transport/sip-transport-codec';
 
 const pooledRandomBytes = createPooledRandomBytes();
 
@@ -31,7 +32,8 @@ function lowerCase(text: string): string {
 
 /** The §17 matching fields of a message's top Via (host lower-cased, transport upper-cased). */
 function viewVia(message: SipMessage): TransactionVia {
-  const via = message.topVia();
+  // A request the transport just stamped: the fields read here are the same before stamping (see the function).
+  const via = topViaBeforeStamping(message) ?? message.topVia();
   const host = lowerCase(via?.host ?? '');
   return {
     branch: via?.branch,

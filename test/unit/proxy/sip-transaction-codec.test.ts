@@ -1,5 +1,7 @@
 import { createSipTransactionCodec } from '../../../sip-gateway/src/proxy/sip-transaction-codec';
 import { createResponse, parseMessage } from '../../../sip-gateway/src/sip/message';
+import { createSipTransportCodec } from '../../../sip-gateway/src/transport/sip-transport-codec';
+import { stampParsedTopVia } from '../../../sip-gateway/src/transport/via-stamping';
 
 const REGISTER = Buffer.from(
   [
@@ -54,6 +56,21 @@ describe('createSipTransactionCodec', () => {
 
     // Assess
     expect([view.method, view.cseqMethod, view.via.sentBy, view.via.transport]).toEqual([method.toUpperCase(), method.toUpperCase(), sentBy, transport]);
+  });
+
+  it('RFC 3261 §17.2.3: the view of a request the transport just stamped is the view of the stamped message parsed afresh', () => {
+    // Prepare
+    const codec = createSipTransactionCodec();
+    const transport = createSipTransportCodec();
+    const request = parseMessage(REGISTER);
+    const flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '198.51.100.7', remotePort: 40000 } as const;
+    transport.setTopVia(request, stampParsedTopVia(transport.parsedTopVia(request)!, flow));
+
+    // Act
+    const view = codec.view(request);
+
+    // Assess
+    expect({ ...view }).toEqual({ ...codec.view(parseMessage(request.serialize())) });
   });
 
   it('RFC 3261 §17.1.3: a response view gives the same matching fields as the request it answers, and its status and To tag', () => {
