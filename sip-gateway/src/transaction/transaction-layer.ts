@@ -28,7 +28,8 @@
  * {@link CompletedServerTransaction} (key, response bytes, target) waits out Timer J in a FIFO with one timer
  * (see completed-server-transactions.ts); non-INVITE server TU caps are a queue too (no timer object per REGISTER).
  * Layer-only, 50,000 completed REGISTER transactions held: 14.4 -> 5.4 heap objects and 785 -> 442 heap bytes each
- * (their flow and its address string included).
+ * (their flow and its address string included); keeping the response as its memory region rather than the
+ * encoder's Buffer object then took one object and ~80 bytes more off each (316 -> 237 bytes, flows excluded).
  */
 import type { Clock, TimerHandle } from './clock';
 import { CompletedServerTransaction, CompletedServerTransactions } from './completed-server-transactions';
