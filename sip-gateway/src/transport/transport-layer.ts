@@ -258,7 +258,7 @@ export class TransportLayer<M> {
     const flow = target as Flow;
     // The one closure of this send, handed to the socket as its callback.
     endpoint.sendDatagram(bytes, flow.remoteAddress, flow.remotePort, (error) => {
-      if (error === null) {
+      if (!error) {
         this.options.metrics?.increment(TRANSPORT_METRICS.sent);
         return;
       }

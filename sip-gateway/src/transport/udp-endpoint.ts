@@ -84,13 +84,13 @@ export class UdpEndpoint {
   /** Sends one datagram to `address:port` from this socket. */
   send(datagram: Buffer, address: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.sendDatagram(datagram, address, port, (error) => (error === null ? resolve() : reject(udpSendError(error, address, port))));
+      this.sendDatagram(datagram, address, port, (error) => (error ? reject(udpSendError(error, address, port)) : resolve()));
     });
   }
 
   /**
    * {@link send} without a promise (the response path: saves the promise and its microtask hops per response).
-   * `done` is called once, later, with null when the datagram was sent, else with the socket's error (see
+   * `done` is called once, later, with no error (null) when the datagram was sent, else with the socket's error (see
    * {@link udpSendError}). It is handed to the socket as its callback: no closure of our own per datagram.
    */
   sendDatagram(datagram: Uint8Array, address: string, port: number, done: (error: Error | null) => void): void {
