@@ -5,17 +5,40 @@
 import { createPooledRandomBytes } from '../decision/pooled-random-bytes';
 import { createRequest, createResponse, type SipMessage } from '../sip/message';
 import type { TransactionCodec, TransactionMessage, TransactionVia } from '../transaction/types';
+import { topViaBeforeStamping } from '../transport/sip-transport-codec';
 
 const pooledRandomBytes = createPooledRandomBytes();
 
+/**
+ * `text.toUpperCase()`, but `text` itself when that would change nothing (no ASCII lower-case letter, nothing
+ * beyond ASCII): `toUpperCase` makes a new string every time, and every request view cases three (~25 bytes each).
+ */
+function upperCase(text: string): string {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if ((code >= 97 && code <= 122) || code >= 128) return text.toUpperCase();
+  }
+  return text;
+}
+
+/** `text.toLowerCase()`, but `text` itself when that would change nothing (see {@link upperCase}). */
+function lowerCase(text: string): string {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if ((code >= 65 && code <= 90) || code >= 128) return text.toLowerCase();
+  }
+  return text;
+}
+
 /** The §17 matching fields of a message's top Via (host lower-cased, transport upper-cased). */
 function viewVia(message: SipMessage): TransactionVia {
-  const via = message.topVia();
-  const host = (via?.host ?? '').toLowerCase();
+  // A request the transport just stamped: the fields read here are the same before stamping (see the function).
+  const via = topViaBeforeStamping(message) ?? message.topVia();
+  const host = lowerCase(via?.host ?? '');
   return {
     branch: via?.branch,
     sentBy: via?.port === undefined ? host : `${host}:${via.port}`,
-    transport: (via?.transport ?? '').toUpperCase(),
+    transport: upperCase(via?.transport ?? ''),
   };
 }
 
@@ -54,7 +77,7 @@ class LazyResponseView implements TransactionMessage {
   }
 
   get cseqMethod(): string {
-    return this.message.cseq().method.toUpperCase();
+    return upperCase(this.message.cseq().method);
   }
 
   get fromTag(): string | undefined {
@@ -87,13 +110,13 @@ export function createSipTransactionCodec(newToTag: () => string = () => pooledR
       const cseq = message.cseq();
       return {
         isRequest: true,
-        method: message.method.toUpperCase(),
+        method: upperCase(message.method),
         status: message.status,
         requestUri: message.requestUri,
         via: viewVia(message),
         callId: message.callId(),
         cseqSeq: cseq.seq,
-        cseqMethod: cseq.method.toUpperCase(),
+        cseqMethod: upperCase(cseq.method),
         fromTag: message.fromTag(),
         toTag: message.toTag(),
       };

@@ -17,18 +17,34 @@ import type { TransactionStateName } from './types';
 /**
  * One completed transaction: its matching key and the encoded final response re-sent on each retransmission. It is
  * itself the encoded response (bytes, target) and the transaction reference handed to the layer's `sendEncoded`,
- * so a re-send allocates nothing.
+ * so a re-send allocates nothing but the view of its bytes.
+ *
+ * The bytes are kept as the memory they are in (buffer, offset, length), not as the view the encoder returned:
+ * held for Timer J's 32 s, a Uint8Array/Buffer object is ~96 heap bytes per transaction for the GC to promote and
+ * mark, while a retransmission (the only reader) is rare.
  */
 export class CompletedServerTransaction<T> {
   /** Set when Timer J fired, a transport error ended it (§17.2.4), or the layer closed. */
   ended = false;
+  private readonly buffer: ArrayBufferLike;
+  private readonly byteOffset: number;
+  private readonly byteLength: number;
 
   constructor(
     readonly id: number,
     readonly key: string,
-    readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     readonly target: T,
-  ) {}
+  ) {
+    this.buffer = bytes.buffer;
+    this.byteOffset = bytes.byteOffset;
+    this.byteLength = bytes.byteLength;
+  }
+
+  /** The encoded final response: a new view of the same memory on each read. */
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.buffer, this.byteOffset, this.byteLength);
+  }
 
   /** The RFC state a TU still holding the transaction sees. */
   get state(): TransactionStateName {

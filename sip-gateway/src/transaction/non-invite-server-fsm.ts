@@ -25,12 +25,15 @@ type Step<M> = FsmStep<NonInviteServerState<M>, M>;
 
 const unchanged = <M>(state: NonInviteServerState<M>): Step<M> => ({ state, actions: [] });
 
+/** Trying before any response: the same for every transaction, so shared (one object fewer per request). */
+const TRYING: NonInviteServerState<never> = Object.freeze({ name: 'Trying', lastResponse: undefined });
+
 /** The pure non-INVITE server transaction FSM. */
 export const nonInviteServerFsm = {
   start<M>(context: NonInviteServerContext<M>): Step<M> {
     // §17.2.2: the server transaction is created in Trying and the request is passed to the TU.
     return {
-      state: { name: 'Trying', lastResponse: undefined },
+      state: TRYING,
       actions: [{ kind: 'deliver-to-tu', message: context.request }],
     };
   },

@@ -14,8 +14,8 @@ import { FloodLimiter, type FloodLimiterOptions } from './flood-limiter';
 import { isReliable, ListenSpecError, parseListenSpec, type Destination, type Flow, type ListenSpec } from './flow';
 import { buildStatelessErrorResponse } from './stateless-error-response';
 import { TcpEndpoint, type StreamFramerPort, type TlsSettings } from './tcp-endpoint';
-import { UdpEndpoint } from './udp-endpoint';
-import { chooseResponseRoute, stampParsedTopVia, type StampedVia } from './via-stamping';
+import { UdpEndpoint, udpSendError } from './udp-endpoint';
+import { chooseResponseRoute, stampedResponseRoute, stampParsedTopVia, type ResponseRoute } from './via-stamping';
 
 /** What a stream framer reports for one connection. */
 export type InboundEvent<M> =
@@ -116,6 +116,12 @@ export interface EncodedResponse {
 
 const CRLF = Buffer.from('\r\n');
 
+/** A request's stamped top Via value and the route of its responses (see `stampedVias`). */
+interface StampedVia {
+  readonly value: string;
+  readonly route: ResponseRoute;
+}
+
 function isOnlyWhitespace(datagram: Buffer): boolean {
   for (let index = 0; index < datagram.length; index++) {
     const byte = datagram[index];
@@ -147,11 +153,12 @@ export class TransportLayer<M> {
   private readonly perConnection: FloodLimiter;
   private readonly nowMs: () => number;
   /**
-   * The stamped top Via and response route of each accepted request whose final response is not encoded yet, by
-   * its flow object: {@link encodeResponse} then skips parsing the response's Via (~1.5 µs per response). Weak, so an
-   * unanswered request's entry goes with its flow.
+   * The stamped top Via of each accepted request whose final response is not encoded yet, by its flow object, with
+   * its response route: {@link encodeResponse} then skips parsing the response's Via (~1.5 µs per response). Weak, so
+   * an unanswered request's entry goes with its flow. A request answered at its own UDP source (RFC 3581 §4, the
+   * usual case) keeps only the value string: its route is the flow, so no route or pair object is made for it.
    */
-  private readonly stampedVias = new WeakMap<Flow, StampedVia>();
+  private readonly stampedVias = new WeakMap<Flow, string | StampedVia>();
 
   constructor(private readonly options: TransportLayerOptions<M>) {
     this.nowMs = options.nowMs ?? (() => Date.now());
@@ -249,13 +256,14 @@ export class TransportLayer<M> {
       return;
     }
     const flow = target as Flow;
+    // The one closure of this send, handed to the socket as its callback.
     endpoint.sendDatagram(bytes, flow.remoteAddress, flow.remotePort, (error) => {
-      if (error === undefined) {
+      if (!error) {
         this.options.metrics?.increment(TRANSPORT_METRICS.sent);
         return;
       }
       this.options.metrics?.increment(TRANSPORT_METRICS.sendErrors);
-      onError(error);
+      onError(udpSendError(error, flow.remoteAddress, flow.remotePort));
     });
   }
 
@@ -280,10 +288,15 @@ export class TransportLayer<M> {
     const topVia = this.options.codec.topVia(response);
     if (topVia === undefined) throw new TransportSendError('response without Via cannot be routed');
     const stamped = this.stampedVias.get(requestFlow);
-    let route;
-    if (stamped !== undefined && stamped.value === topVia) {
+    let route: ResponseRoute | undefined;
+    if (stamped === topVia) {
+      // Stamped at its UDP source: answered there (see stampedVias). A request has one final response, encoded
+      // once; any later one (rare) is routed from its own Via.
+      this.stampedVias.delete(requestFlow);
+      return { bytes: this.options.codec.serialize(response), target: requestFlow };
+    }
+    if (typeof stamped === 'object' && stamped.value === topVia) {
       route = stamped.route;
-      // A request has one final response, encoded once; any later one (rare) is routed from its own Via.
       this.stampedVias.delete(requestFlow);
     } else {
       route = chooseResponseRoute(topVia, requestFlow);
@@ -427,9 +440,10 @@ export class TransportLayer<M> {
           this.drop('request without Via', flow);
           return;
         }
-        const stamped = stampParsedTopVia(topVia, flow);
-        codec.setTopVia(message, stamped.value);
-        this.stampedVias.set(flow, stamped);
+        const value = stampParsedTopVia(topVia, flow);
+        const route = stampedResponseRoute(topVia, flow);
+        codec.setTopVia(message, value);
+        this.stampedVias.set(flow, route === undefined ? value : { value, route });
       }
     } catch (error) {
       // A Via list that splits badly (e.g. an unbalanced quote in a lower Via) is still bad input.

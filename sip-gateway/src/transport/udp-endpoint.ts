@@ -84,22 +84,21 @@ export class UdpEndpoint {
   /** Sends one datagram to `address:port` from this socket. */
   send(datagram: Buffer, address: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.sendDatagram(datagram, address, port, (error) => (error === undefined ? resolve() : reject(error)));
+      this.sendDatagram(datagram, address, port, (error) => (error ? reject(udpSendError(error, address, port)) : resolve()));
     });
   }
 
   /**
    * {@link send} without a promise (the response path: saves the promise and its microtask hops per response).
-   * `done` is called once, later, with a TransportSendError when the datagram could not be sent.
+   * `done` is called once, later, with no error (null) when the datagram was sent, else with the socket's error (see
+   * {@link udpSendError}). It is handed to the socket as its callback: no closure of our own per datagram.
    */
-  sendDatagram(datagram: Uint8Array, address: string, port: number, done: (error?: TransportSendError) => void): void {
-    const failed = (error: Error): TransportSendError =>
-      new TransportSendError(`udp send to ${address}:${port} failed: ${error.message}`, { cause: error });
+  sendDatagram(datagram: Uint8Array, address: string, port: number, done: (error: Error | null) => void): void {
     try {
-      this.socket.send(datagram, port, address, (error) => done(error ? failed(error) : undefined));
+      this.socket.send(datagram, port, address, done);
     } catch (error) {
       // An invalid port or a closed socket throws at once; callers still hear of it later, never inside the call.
-      process.nextTick(done, failed(error as Error));
+      process.nextTick(done, error as Error);
     }
   }
 
@@ -113,6 +112,11 @@ export class UdpEndpoint {
       }
     });
   }
+}
+
+/** The error a failed datagram to `address:port` is reported with. */
+export function udpSendError(error: Error, address: string, port: number): TransportSendError {
+  return new TransportSendError(`udp send to ${address}:${port} failed: ${error.message}`, { cause: error });
 }
 
 /**

@@ -1,5 +1,7 @@
 import { createSipTransactionCodec } from '../../../sip-gateway/src/proxy/sip-transaction-codec';
 import { createResponse, parseMessage } from '../../../sip-gateway/src/sip/message';
+import { createSipTransportCodec } from '../../../sip-gateway/src/transport/sip-transport-codec';
+import { stampParsedTopVia } from '../../../sip-gateway/src/transport/via-stamping';
 
 const REGISTER = Buffer.from(
   [
@@ -39,6 +41,36 @@ describe('createSipTransactionCodec', () => {
       fromTag: 'from-1',
       toTag: undefined,
     });
+  });
+
+  it.each([
+    ['already in matching case', 'SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK-1', 'REGISTER', '192.0.2.1:5062', 'UDP'],
+    ['an IPv6 sent-by with capitals and no port', 'SIP/2.0/Tcp [2001:DB8::A];branch=z9hG4bK-1', 'Register', '[2001:db8::a]', 'TCP'],
+  ])('RFC 3261 §17.2.3: casing of a request view, %s', (_name, via, method, sentBy, transport) => {
+    // Prepare
+    const codec = createSipTransactionCodec();
+    const text = REGISTER.toString('latin1').replace(/^Via: .*$/m, `Via: ${via}`).replace('REGISTER sip:', `${method} sip:`).replace('7 register', `7 ${method}`);
+
+    // Act
+    const view = codec.view(parseMessage(Buffer.from(text, 'latin1')));
+
+    // Assess
+    expect([view.method, view.cseqMethod, view.via.sentBy, view.via.transport]).toEqual([method.toUpperCase(), method.toUpperCase(), sentBy, transport]);
+  });
+
+  it('RFC 3261 §17.2.3: the view of a request the transport just stamped is the view of the stamped message parsed afresh', () => {
+    // Prepare
+    const codec = createSipTransactionCodec();
+    const transport = createSipTransportCodec();
+    const request = parseMessage(REGISTER);
+    const flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '198.51.100.7', remotePort: 40000 } as const;
+    transport.setTopVia(request, stampParsedTopVia(transport.parsedTopVia(request)!, flow));
+
+    // Act
+    const view = codec.view(request);
+
+    // Assess
+    expect({ ...view }).toEqual({ ...codec.view(parseMessage(request.serialize())) });
   });
 
   it('RFC 3261 §17.1.3: a response view gives the same matching fields as the request it answers, and its status and To tag', () => {

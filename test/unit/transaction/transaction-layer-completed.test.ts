@@ -78,7 +78,11 @@ describe('Class: TransactionLayer (completed non-INVITE server transactions over
       expect(second).toEqual({ kind: 'absorbed' });
       expect(other.kind).toBe('new');
       expect(h.sent).toHaveLength(3);
-      expect(new Set(h.sent.map((entry) => entry.encoded.bytes)).size).toBe(1);
+      // The same bytes: the one encoding's memory, not a copy.
+      const regions = h.sent.map(({ encoded: { bytes } }) => [bytes.buffer, bytes.byteOffset, bytes.byteLength]);
+      expect(new Set(regions.map(([buffer]) => buffer)).size).toBe(1);
+      expect(regions.every(([, offset, length]) => offset === regions[0]![1] && length === regions[0]![2])).toBe(true);
+      expect(new TextDecoder().decode(h.sent[2]!.encoded.bytes)).toBe('SIP/2.0 200 #1');
       expect(h.sent.map((entry) => entry.encoded.target)).toEqual(['routed:flow-1', 'routed:flow-1', 'routed:flow-1']);
       expect(h.unencoded).toEqual([]);
       expect(tx.state).toBe('Completed');

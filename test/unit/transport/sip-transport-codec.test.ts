@@ -1,5 +1,5 @@
 import { DEFAULT_SIP_LIMITS } from '../../../sip-gateway/src/sip/limits';
-import { createSipTransportCodec, parseAndValidate } from '../../../sip-gateway/src/transport/sip-transport-codec';
+import { createSipTransportCodec, parseAndValidate, topViaBeforeStamping } from '../../../sip-gateway/src/transport/sip-transport-codec';
 import type { SipParseError } from '../../../sip-gateway/src/sip/errors';
 
 const register = [
@@ -113,6 +113,41 @@ describe('Function: createSipTransportCodec', () => {
     // Assess
     expect(before).toMatchObject({ transport: 'TCP', host: '192.0.2.1', port: 5060, branch: 'z9hG4bK-1', rport: null });
     expect(after).toMatchObject({ branch: 'z9hG4bK-1', rport: 4000, received: '198.51.100.1' });
+  });
+
+  it('PTH-1: remembers the Via a stamp started from while the stamped value is the top Via, for that message only', () => {
+    // Prepare
+    const codec = createSipTransportCodec();
+    const message = parseAndValidate(Buffer.from(register), DEFAULT_SIP_LIMITS);
+    const other = parseAndValidate(Buffer.from(register), DEFAULT_SIP_LIMITS);
+    const stamped = 'SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-1;rport=4000;received=198.51.100.1';
+
+    // Act
+    const before = codec.parsedTopVia(message);
+    codec.setTopVia(message, stamped);
+    const remembered = topViaBeforeStamping(message);
+    const forOther = topViaBeforeStamping(other);
+    message.setHeader('Via', [`${stamped};x=1`]);
+    const afterEdit = topViaBeforeStamping(message);
+
+    // Assess
+    expect(remembered).toBe(before);
+    expect(remembered).toMatchObject({ transport: 'TCP', host: '192.0.2.1', port: 5060, branch: 'z9hG4bK-1' });
+    expect([forOther, afterEdit]).toEqual([undefined, undefined]);
+  });
+
+  it('PTH-1: remembers nothing for a Via set without having been parsed through the codec first', () => {
+    // Prepare
+    const codec = createSipTransportCodec();
+    const first = parseAndValidate(Buffer.from(register), DEFAULT_SIP_LIMITS);
+    const second = parseAndValidate(Buffer.from(register), DEFAULT_SIP_LIMITS);
+    codec.parsedTopVia(first);
+
+    // Act
+    codec.setTopVia(second, 'SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-1;received=198.51.100.1');
+
+    // Assess
+    expect([topViaBeforeStamping(first), topViaBeforeStamping(second)]).toEqual([undefined, undefined]);
   });
 
   it('frames a TCP stream into messages and keep-alive pings, and reports a bad message without closing', () => {

@@ -1,5 +1,5 @@
-import { parseVia } from '../../../sip-gateway/src/sip/via';
-import { chooseResponseRoute, stampParsedTopVia } from '../../../sip-gateway/src/transport/via-stamping';
+import { formatVia, parseVia, type Via } from '../../../sip-gateway/src/sip/via';
+import { chooseResponseRoute, stampedResponseRoute, stampParsedTopVia } from '../../../sip-gateway/src/transport/via-stamping';
 import type { Flow } from '../../../sip-gateway/src/transport/flow';
 
 const udpFlow: Flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: 5060, remoteAddress: '192.0.2.7', remotePort: 40000 };
@@ -7,7 +7,18 @@ const tcpFlow: Flow = { ...udpFlow, transport: 'tcp', connectionId: 'c1' };
 
 /** The stamped value of `via` received from `address:port`. */
 function stampTopVia(via: string, address: string, port: number): string {
-  return stampParsedTopVia(parseVia(via), { ...udpFlow, remoteAddress: address, remotePort: port }).value;
+  return stampParsedTopVia(parseVia(via), { ...udpFlow, remoteAddress: address, remotePort: port });
+}
+
+/** PTH-1 spelled out on the parsed Via: the first received set (else appended), the first rport set, then formatted. */
+function stampedByDefinition(via: Via, address: string, port: number): string {
+  const params = via.params.map((param) => ({ ...param }));
+  const received = params.find((param) => param.name.toLowerCase() === 'received');
+  if (received === undefined) params.push({ name: 'received', value: address });
+  else received.value = address;
+  const rport = params.find((param) => param.name.toLowerCase() === 'rport');
+  if (rport !== undefined) rport.value = String(port);
+  return formatVia({ ...via, params });
 }
 
 describe('Function: stampParsedTopVia (the stamped value)', () => {
@@ -108,25 +119,51 @@ describe('Function: chooseResponseRoute', () => {
   });
 });
 
-describe('Function: stampParsedTopVia (value and route from one parse)', () => {
+describe('Function: stampParsedTopVia (against its definition)', () => {
+  it.each([
+    ['upper-case parameter names', 'SIP/2.0/UDP 10.0.0.1:5060;BRANCH=z9hG4bK1;RPort;Received=1.2.3.4'],
+    ['repeated received and rport', 'SIP/2.0/UDP 10.0.0.1;received=1.2.3.4;received=5.6.7.8;rport=9;rport=10'],
+    ['a quoted value and a valueless parameter', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;x="a;b";lr;rport'],
+    ['LWS and a lower-case transport', 'SIP / 2.0 / udp  10.0.0.1 : 5060 ; branch = z9hG4bK1 ; rport'],
+    ['an IPv6 sent-by without port', 'SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK1'],
+    ['no parameters at all', 'SIP/2.0/UDP host.example.com'],
+  ])('PTH-1: %s', (_name, text) => {
+    // Prepare
+    const via = parseVia(text);
+
+    // Act
+    const stamped = stampParsedTopVia(via, udpFlow);
+
+    // Assess
+    expect(stamped).toBe(stampedByDefinition(via, udpFlow.remoteAddress, udpFlow.remotePort));
+    expect(via).toEqual(parseVia(text));
+  });
+});
+
+describe('Function: stampedResponseRoute', () => {
   const ipv6Flow: Flow = { ...udpFlow, remoteAddress: '2001:db8::9' };
   it.each([
     ['rport without value', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport', udpFlow],
     ['no rport', 'SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1', udpFlow],
+    ['no rport, sent-by port equal to the source port', 'SIP/2.0/UDP 10.0.0.1:40000;branch=z9hG4bK1', udpFlow],
     ['no rport, no port', 'SIP/2.0/UDP host.example.com;branch=z9hG4bK1', udpFlow],
     ['maddr', 'SIP/2.0/UDP 10.0.0.1:5070;maddr=239.1.1.1;branch=z9hG4bK1;rport', udpFlow],
+    ['an empty maddr', 'SIP/2.0/UDP 10.0.0.1:5070;maddr="";branch=z9hG4bK1;rport', udpFlow],
     ['forged and repeated received', 'SIP/2.0/UDP 10.0.0.1;received=1.2.3.4;received=5.6.7.8;rport=9;rport=10', udpFlow],
     ['an IPv6 source', 'SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;rport', ipv6Flow],
     ['TCP with a connection', 'SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bK1;rport', tcpFlow],
     ['TLS without port', 'SIP/2.0/TLS client.example.com;branch=z9hG4bK1', { ...tcpFlow, transport: 'tls' } as Flow],
-  ])('PTH-1: %s: the value is stampTopVia and the route is chooseResponseRoute of it', (_name, via, flow) => {
+  ])('PTH-1: %s: chooseResponseRoute of the stamped value, undefined when that is the UDP source', (_name, text, flow) => {
     // Prepare
-    const value = stampTopVia(via, flow.remoteAddress, flow.remotePort);
+    const via = parseVia(text);
+    const expected = chooseResponseRoute(stampParsedTopVia(via, flow), flow);
+    const toSource =
+      flow.transport === 'udp' && expected.destination.address === flow.remoteAddress && expected.destination.port === flow.remotePort;
 
     // Act
-    const stamped = stampParsedTopVia(parseVia(via), flow);
+    const route = stampedResponseRoute(via, flow);
 
     // Assess
-    expect(stamped).toEqual({ value, route: chooseResponseRoute(value, flow) });
+    expect(route).toEqual(toSource ? undefined : expected);
   });
 });
