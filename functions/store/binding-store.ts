@@ -66,6 +66,14 @@ export interface DeadLetter {
 export interface BindingStore<R extends { aor: string }> {
   /** The stored record of `aor`, strongly consistent; undefined when none. */
   get(aor: string): Promise<StoredAor<R> | undefined>;
+  /**
+   * What {@link get} would resolve to, returned at once: only a store holding its records in this process
+   * has it (the embedded store; never DynamoDB). A caller may then read, decide and call {@link put} in one
+   * synchronous run, in which no other write can come between its read and its write.
+   *
+   * @throws StoreError as {@link get} rejects
+   */
+  getNow?(aor: string): StoredAor<R> | undefined;
   /** Records of several AoRs (duplicates ignored); absent ones are missing from the map. */
   getMany(aors: readonly string[]): Promise<Map<string, StoredAor<R>>>;
   /**

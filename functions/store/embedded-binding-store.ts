@@ -275,6 +275,15 @@ export class EmbeddedBindingStore<R extends { aor: string }> implements BindingS
   }
 
   async get(aor: string): Promise<StoredAor<R> | undefined> {
+    return this.read(aor);
+  }
+
+  /** {@link BindingStore.getNow}: the records are in memory. */
+  getNow(aor: string): StoredAor<R> | undefined {
+    return this.read(aor);
+  }
+
+  private read(aor: string): StoredAor<R> | undefined {
     this.assertOpen();
     const entry = this.records.get(aor);
     this.counters.reads += 1;

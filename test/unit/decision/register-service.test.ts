@@ -91,6 +91,92 @@ describe('Function: decideRegisterWithStore', () => {
     expect(await store.get('alice@example.com')).toBeUndefined();
   });
 
+  describe('an in-process store (getNow): read, decide and write in one run', () => {
+    /** Registers alice through upstream (relay, then a 200 OK granting 3600 s) and returns the refresh to absorb. */
+    async function registered(deps: RegisterServiceDeps): Promise<RegisterRequest> {
+      const forward = await decideRegisterWithStore(deps, register('c1'));
+      if (forward.kind !== 'forward') throw new Error(`expected forward, got ${forward.kind}`);
+      const contacts = forward.relay.addHeaders.filter(([name]) => name === 'Contact').map(([, value]) => value.replace(/;expires=\d+/, ';expires=3600'));
+      await decideRegisterReplyWithStore(deps, { version: CONTRACT_VERSION, context: forward.context, outcome: { kind: 'final', status: 200, contacts, receivedAtMs: 1_000_100, sentAtMs: 1_000_050 } });
+      return { ...register('c1'), cseq: 2, receivedAtMs: 1_030_000 };
+    }
+
+    it('M1-3, GEN-7: an absorbed refresh is read without a turn, committed once, and answered only once its write resolved', async () => {
+      // Prepare
+      const deps = { config, store, ids };
+      const refresh = await registered(deps);
+      const get = jest.spyOn(store, 'get');
+      const put = jest.spyOn(store, 'put');
+      const versionBefore = store.getNow('alice@example.com')!.version;
+
+      // Act
+      const decided = decideRegisterWithStore(deps, refresh);
+      const committedAtDecision = put.mock.results.length === 1 && store.getNow('alice@example.com')!.version === versionBefore + 1;
+      const decision = await decided;
+
+      // Assess: the write was made synchronously, before any turn, and the record moved to the refresh's expiry.
+      expect(committedAtDecision).toBe(true);
+      expect(decision.kind).toBe('absorb');
+      expect(get).not.toHaveBeenCalled();
+      expect(put).toHaveBeenCalledTimes(1);
+      expect(store.getNow('alice@example.com')!.record.bindings[0]).toMatchObject({ cseq: 2, expiresAtMs: 1_090_000 });
+      jest.restoreAllMocks();
+    });
+
+    it('ERR-5: a failed write of an absorbed refresh answers 503 with Retry-After', async () => {
+      // Prepare
+      const deps = { config, store, ids };
+      const refresh = await registered(deps);
+      jest.spyOn(store, 'put').mockRejectedValue(new StoreUnavailableError('disk full'));
+
+      // Act
+      const decision = await decideRegisterWithStore(deps, refresh);
+
+      // Assess
+      expect(decision).toMatchObject({ kind: 'reject', response: { status: 503, headers: expect.arrayContaining([['Retry-After', '30']]) } });
+      jest.restoreAllMocks();
+    });
+
+    it('GEN-5: a conflict reported by the write is decided again on fresh state by the general path', async () => {
+      // Prepare
+      const deps = { config, store, ids };
+      const refresh = await registered(deps);
+      const put = store.put.bind(store);
+      let conflicts = 1;
+      jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
+        if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
+        return put(record, expected, index);
+      });
+      const get = jest.spyOn(store, 'get');
+
+      // Act
+      const decision = await decideRegisterWithStore(deps, refresh);
+
+      // Assess
+      expect(decision.kind).toBe('absorb');
+      expect(get).toHaveBeenCalledTimes(1);
+      expect(store.getNow('alice@example.com')!.record.bindings[0]).toMatchObject({ cseq: 2 });
+      jest.restoreAllMocks();
+    });
+
+    it('M1-3: a store without getNow (a remote one) decides the same refresh through get and put', async () => {
+      // Prepare: the same store seen without its synchronous read, as the DynamoDB adapter is.
+      const remote = Object.create(store, { getNow: { value: undefined } }) as EmbeddedBindingStore<AorRecord>;
+      const deps = { config, store: remote, ids };
+      const refresh = await registered(deps);
+      const get = jest.spyOn(store, 'get');
+
+      // Act
+      const decision = await decideRegisterWithStore(deps, refresh);
+
+      // Assess
+      expect(decision.kind).toBe('absorb');
+      expect(get).toHaveBeenCalledTimes(1);
+      expect(store.getNow('alice@example.com')!.record.bindings[0]).toMatchObject({ cseq: 2, expiresAtMs: 1_090_000 });
+      jest.restoreAllMocks();
+    });
+  });
+
   describe('reply events', () => {
     /** Relays alice's first REGISTER, then gives upstream's 200 OK without any Contact. */
     async function relayThenReplyWithoutContact(deps: RegisterServiceDeps): Promise<RegisterReplyDecision> {
