@@ -125,6 +125,9 @@ function splitContactValues(values: readonly string[]): string[] {
   return items;
 }
 
+/** The Path of every REGISTER without one; frozen, so a caller that tried to modify it would throw. */
+const NO_PATH: string[] = Object.freeze([]) as unknown as string[];
+
 /**
  * Runs REG-1 steps 3–7 on a REGISTER.
  *
@@ -240,7 +243,8 @@ export function checkRegister(config: MidRegistrarConfig, request: RegisterReque
       toUri,
       kind: star ? 'star' : contacts.length === 0 ? 'query' : 'contacts',
       contacts: lastOccurrences(contacts),
-      path: [...request.path],
+      // The checked REGISTER's own copy (bindings keep it); most REGISTERs have no Path and share one frozen empty list.
+      path: request.path.length === 0 ? NO_PATH : [...request.path],
       supportsPath,
     },
   };

@@ -32,6 +32,12 @@ function ownText(text: string): string {
   return ` ${text}`.slice(1);
 }
 
+/** `values` (a fresh array the codec handed over) with each value replaced by its {@link ownText} copy, in place. */
+function ownTexts(values: string[]): string[] {
+  for (let i = 0; i < values.length; i++) values[i] = ownText(values[i]);
+  return values;
+}
+
 /**
  * Builds the SIP side of the REGISTER flow.
  *
@@ -49,10 +55,10 @@ export function createSipRegisterMessages(retryAfterMs: number, newToTag: () => 
           // The strings a binding may keep (REG-6, M1-4, PTH-5) are copied out of the datagram's text.
           from: ownText(request.header('From') ?? ''),
           to: ownText(request.header('To') ?? ''),
-          contacts: request.headerValues('Contact').map(ownText),
+          contacts: ownTexts(request.headerValues('Contact')),
           callId: ownText(request.callId()),
           cseq: request.cseq().seq,
-          path: request.headerValues('Path').map(ownText),
+          path: ownTexts(request.headerValues('Path')),
           supported: lowerCased(request.headerValues('Supported')),
           hasAuthorization: request.hasAuthorization(),
           flow,
