@@ -890,7 +890,10 @@ export class TransactionLayer<M, T> {
             break;
           case 'deliver-to-tu':
             if (action.message === watched) outcome |= WATCHED_DELIVERED;
-            notices = addNotice(notices, action);
+            // Only a client's TU is called with what its FSM passes up (notifyOne); a server's requests and ACKs
+            // reach the TU through receiveRequest's result, so no notice (and no notices array) for them: every new
+            // REGISTER's first step has this one action.
+            if (core.isClient) notices = addNotice(notices, action);
             break;
           case 'timeout':
           case 'transport-error':
@@ -1032,9 +1035,9 @@ export class TransactionLayer<M, T> {
   private notifyOne(record: TransactionRecord<M, T>, notice: Notice<Wire<M, T>>): void {
     switch (notice.kind) {
       case 'deliver-to-tu':
-        // Server requests and ACKs reach the TU through the return value of receiveRequest. A client FSM passes
-        // up only responses from the transport, never an encoded response.
-        if (record.isClient) record.callbacks?.onResponse(notice.message as M, record);
+        // Only client transactions get this notice (see run). A client FSM passes up only responses from the
+        // transport, never an encoded response.
+        record.callbacks?.onResponse(notice.message as M, record);
         break;
       case 'timeout':
         if (record.isClient) record.callbacks?.onTimeout?.(record);
