@@ -647,7 +647,7 @@ export class TransactionLayer<M, T> {
     if (core.isClient) throw new TransactionError(`respond() on a ${core.kind} transaction`);
     // §17.2.2: a final response passed by the TU in Completed is discarded.
     if (core.terminated || core.completed !== undefined) return false;
-    const status = this.codec.view(response).status;
+    const status = this.codec.status(response);
     const message = status >= 200 && WAITING_STATES.has(record.state) ? this.encode(core, response) : response;
     const nowMs = this.clock.nowMs();
     const event: TransactionEvent<Wire<M, T>> = { kind: 'tu-response', message, status, nowMs };
