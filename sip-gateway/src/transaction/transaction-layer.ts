@@ -408,38 +408,54 @@ class BoundMachine<S extends { readonly name: TransactionStateName }, W, C> impl
 /**
  * The non-INVITE server FSM bound to its context, the machine and the context being one object: one allocation
  * fewer for every REGISTER than a {@link BoundMachine} and a separate context (the hottest kind by far).
+ *
+ * The request and its receipt time are read from the transaction's TU object rather than copied: a time stored
+ * in a field of its own is a separate heap number (~16 bytes per REGISTER). The FSM reads both only before the
+ * final response (start, and RFC 4320's check of a provisional one), and the TU object is there until then.
  */
-class NonInviteServerMachine<W> implements Machine<W>, NonInviteServerContext<W> {
-  private state: NonInviteServerState<W> | undefined;
+class NonInviteServerMachine<M, T> implements Machine<Wire<M, T>>, NonInviteServerContext<Wire<M, T>> {
+  private state: NonInviteServerState<Wire<M, T>> | undefined;
 
   constructor(
-    // Mutable only so that releaseRequest can clear it (see BoundMachine.releaseRequest).
-    public request: W,
+    // Cleared by releaseRequest, so that the machine does not keep the TU object the layer lets go of.
+    private record: TransactionRecord<M, T> | undefined,
     readonly isReliable: boolean,
     readonly timers: DerivedTimers,
-    readonly createdAtMs: number,
   ) {}
+
+  get request(): Wire<M, T> {
+    return this.tuObject().request;
+  }
+
+  get createdAtMs(): number {
+    return this.tuObject().createdAtMs;
+  }
 
   get stateName(): TransactionStateName {
     return this.state === undefined ? 'Trying' : this.state.name;
   }
 
-  start(): readonly TransactionAction<W>[] {
-    const result = nonInviteServerFsm.start<W>(this);
+  start(): readonly TransactionAction<Wire<M, T>>[] {
+    const result = nonInviteServerFsm.start<Wire<M, T>>(this);
     this.state = result.state;
     return result.actions;
   }
 
-  step(event: TransactionEvent<W>): readonly TransactionAction<W>[] {
+  step(event: TransactionEvent<Wire<M, T>>): readonly TransactionAction<Wire<M, T>>[] {
     if (this.state === undefined) throw new TransactionError('transaction stepped before it started');
-    const result = nonInviteServerFsm.step<W>(this, this.state, event);
+    const result = nonInviteServerFsm.step<Wire<M, T>>(this, this.state, event);
     this.state = result.state;
     return result.actions;
   }
 
   releaseRequest(): void {
-    // The FSM reads `request` only in start(); the layer calls this only after the final response.
-    this.request = undefined as W;
+    // The layer calls this only after the final response, when the FSM reads neither field any more.
+    this.record = undefined;
+  }
+
+  private tuObject(): TransactionRecord<M, T> {
+    if (this.record === undefined) throw new TransactionError('the request of a transaction read after its final response');
+    return this.record;
   }
 }
 
@@ -623,7 +639,7 @@ export class TransactionLayer<M, T> {
             timers: this.timers,
             trying: this.sendTryingForInvite ? this.codec.createResponse(request, 100, 'Trying') : undefined,
           })
-        : new NonInviteServerMachine<Wire<M, T>>(request, isReliable, this.timers, nowMs);
+        : new NonInviteServerMachine<M, T>(record, isReliable, this.timers);
     if (kind === 'invite-server') {
       this.startLayerTimer(core, 'tu-cap', this.limits.inviteServerTuTimeoutMs, nowMs);
       this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind), nowMs);
