@@ -22,7 +22,7 @@ import type { SipLimits } from './sip/limits';
 import { createResponse, type SipMessage } from './sip/message';
 import { parseUri } from './sip/uri';
 import type { Clock } from './transaction/clock';
-import { TransactionLayer, type ClientTransactionCallbacks, type Transaction } from './transaction/transaction-layer';
+import { TransactionLayer, type ClientTransactionCallbacks, type Transaction, type TransactionRef } from './transaction/transaction-layer';
 import type { Destination, Flow, ListenSpec, TransportProtocol } from './transport/flow';
 import { createSipTransportCodec } from './transport/sip-transport-codec';
 import { SystemClock } from './transport/system-clock';
@@ -110,6 +110,11 @@ export class Gateway {
       ...(options.tcpUnpinGraceMs === undefined ? {} : { unpinGraceMs: options.tcpUnpinGraceMs }),
     });
     const newToTag = randomHex(6);
+    const reportEncodedSendError = (error: unknown, transaction: TransactionRef, target: SipTarget): void => {
+      logger.warn({ err: error, target }, 'send failed');
+      // RFC 3261 §17.2.4: the transaction learns of the late failure.
+      transactions.reportTransportError(transaction);
+    };
     const transactions: TransactionLayer<SipMessage, SipTarget> = new TransactionLayer<SipMessage, SipTarget>({
       clock,
       codec: createSipTransactionCodec(),
@@ -126,12 +131,8 @@ export class Gateway {
       // Final responses are routed and serialized once; a completed transaction keeps only these bytes for its
       // retransmissions until Timer J / H / I (docs/benchmarks.md: the retained transactions drove GC).
       encodeResponse: (response, target) => transport.encodeResponse(response, target as Flow),
-      sendEncoded: (encoded, transaction) => {
-        transport.sendEncoded(encoded.bytes, encoded.target, (error) => {
-          logger.warn({ err: error, target: encoded.target }, 'send failed');
-          transactions.reportTransportError(transaction);
-        });
-      },
+      // One error handler for every encoded send, told the transaction by the transport: no closure per response.
+      sendEncoded: (encoded, transaction) => transport.sendEncoded(encoded.bytes, encoded.target, reportEncodedSendError, transaction),
       // ERR-1: the layer's own 408, when a TU never answers, is a locally generated error like any other.
       createTuTimeoutResponse: (request) =>
         createResponse(request, 408, 'Request Timeout', { toTag: newToTag(), headers: [['P-Registrar-Error', 'Request Timeout']] }),

@@ -81,6 +81,7 @@ export function retransmissionOf(message: TestMessage): TestMessage {
 /** The codec over {@link TestMessage}. */
 export const testCodec: TransactionCodec<TestMessage> = {
   view: (message) => message,
+  status: (response) => response.status,
   createAck: (invite, finalResponse) => ({
     ...invite,
     method: 'ACK',

@@ -121,6 +121,7 @@ export function createSipTransactionCodec(newToTag: () => string = () => pooledR
         toTag: message.toTag(),
       };
     },
+    status: (response) => response.status,
     createAck: (invite, finalResponse) =>
       createRequest({ method: 'ACK', requestUri: invite.requestUri, headers: copied(invite, 'ACK', finalResponse.header('To') ?? '') }),
     createCancel: (invite) =>

@@ -63,7 +63,7 @@ export const nonInviteServerFsm = {
           // One array literal, not a push: a pushed-to array is grown to 17 slots (every absorbed REGISTER).
           return {
             state: { name: 'Completed', lastResponse: event.message },
-            actions: [send, { kind: 'start-timer', timer: 'J', delayMs: context.timers.sixtyFourT1Ms }],
+            actions: [send, startTimerJ(context.timers.sixtyFourT1Ms)],
           };
         }
         if (event.kind === 'transport-error') {
@@ -98,6 +98,22 @@ export const nonInviteServerFsm = {
 function isProvisionalAllowed<M>(context: NonInviteServerContext<M>, status: number, nowMs: number): boolean {
   if (status !== 100) return false;
   return context.isReliable || nowMs - context.createdAtMs >= context.timers.t2Ms;
+}
+
+/** The last Timer J start action made: a layer's Timer J is one constant, so every transaction shares it. */
+let lastStartTimerJ: Extract<TransactionAction<never>, { readonly kind: 'start-timer' }> = Object.freeze({
+  kind: 'start-timer',
+  timer: 'J',
+  delayMs: -1,
+});
+
+/**
+ * The action starting Timer J with `delayMs`: the frozen one made last when its delay is the same (one object fewer
+ * per absorbed REGISTER; actions are read-only data, so sharing one changes nothing).
+ */
+function startTimerJ(delayMs: number): TransactionAction<never> {
+  if (lastStartTimerJ.delayMs !== delayMs) lastStartTimerJ = Object.freeze({ kind: 'start-timer', timer: 'J', delayMs });
+  return lastStartTimerJ;
 }
 
 function resend<M>(state: NonInviteServerState<M>): Step<M> {

@@ -235,16 +235,12 @@ type StepOutcome = number;
 const WATCHED_SENT = 1;
 const WATCHED_DELIVERED = 2;
 
-/** A final response serialized once, as the FSM holds it for its retransmissions (see `encodeResponse`). */
-class RetainedResponse<T> {
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly target: T,
-  ) {}
-}
-
-/** What the FSMs pass around: the TU's messages, or a final response the layer serialized. */
-type Wire<M, T> = M | RetainedResponse<T>;
+/**
+ * What the FSMs pass around: the TU's messages, or a final response serialized once, as `encodeResponse` returned
+ * it. The layer tells the latter by identity with its transaction's `encoded` (not by wrapping it in a class of its
+ * own: one object fewer per final response).
+ */
+type Wire<M, T> = M | EncodedResponse<T>;
 
 /**
  * What the layer itself keeps of a transaction: matching keys, FSM, timers and send target. Once a transaction
@@ -275,6 +271,8 @@ class TransactionCore<M, T> implements TransactionRef {
   retained = false;
   /** Set when the transaction was reduced to a {@link CompletedServerTransaction} (its FSM is then released). */
   completed: CompletedServerTransaction<T> | undefined;
+  /** The final response as `encodeResponse` serialized it: the one {@link Wire} value that is not a TU message. */
+  encoded: EncodedResponse<T> | undefined;
   machine!: Machine<Wire<M, T>>;
   facade: TransactionRecord<M, T> | undefined;
 
@@ -410,38 +408,54 @@ class BoundMachine<S extends { readonly name: TransactionStateName }, W, C> impl
 /**
  * The non-INVITE server FSM bound to its context, the machine and the context being one object: one allocation
  * fewer for every REGISTER than a {@link BoundMachine} and a separate context (the hottest kind by far).
+ *
+ * The request and its receipt time are read from the transaction's TU object rather than copied: a time stored
+ * in a field of its own is a separate heap number (~16 bytes per REGISTER). The FSM reads both only before the
+ * final response (start, and RFC 4320's check of a provisional one), and the TU object is there until then.
  */
-class NonInviteServerMachine<W> implements Machine<W>, NonInviteServerContext<W> {
-  private state: NonInviteServerState<W> | undefined;
+class NonInviteServerMachine<M, T> implements Machine<Wire<M, T>>, NonInviteServerContext<Wire<M, T>> {
+  private state: NonInviteServerState<Wire<M, T>> | undefined;
 
   constructor(
-    // Mutable only so that releaseRequest can clear it (see BoundMachine.releaseRequest).
-    public request: W,
+    // Cleared by releaseRequest, so that the machine does not keep the TU object the layer lets go of.
+    private record: TransactionRecord<M, T> | undefined,
     readonly isReliable: boolean,
     readonly timers: DerivedTimers,
-    readonly createdAtMs: number,
   ) {}
+
+  get request(): Wire<M, T> {
+    return this.tuObject().request;
+  }
+
+  get createdAtMs(): number {
+    return this.tuObject().createdAtMs;
+  }
 
   get stateName(): TransactionStateName {
     return this.state === undefined ? 'Trying' : this.state.name;
   }
 
-  start(): readonly TransactionAction<W>[] {
-    const result = nonInviteServerFsm.start<W>(this);
+  start(): readonly TransactionAction<Wire<M, T>>[] {
+    const result = nonInviteServerFsm.start<Wire<M, T>>(this);
     this.state = result.state;
     return result.actions;
   }
 
-  step(event: TransactionEvent<W>): readonly TransactionAction<W>[] {
+  step(event: TransactionEvent<Wire<M, T>>): readonly TransactionAction<Wire<M, T>>[] {
     if (this.state === undefined) throw new TransactionError('transaction stepped before it started');
-    const result = nonInviteServerFsm.step<W>(this, this.state, event);
+    const result = nonInviteServerFsm.step<Wire<M, T>>(this, this.state, event);
     this.state = result.state;
     return result.actions;
   }
 
   releaseRequest(): void {
-    // The FSM reads `request` only in start(); the layer calls this only after the final response.
-    this.request = undefined as W;
+    // The layer calls this only after the final response, when the FSM reads neither field any more.
+    this.record = undefined;
+  }
+
+  private tuObject(): TransactionRecord<M, T> {
+    if (this.record === undefined) throw new TransactionError('the request of a transaction read after its final response');
+    return this.record;
   }
 }
 
@@ -625,7 +639,7 @@ export class TransactionLayer<M, T> {
             timers: this.timers,
             trying: this.sendTryingForInvite ? this.codec.createResponse(request, 100, 'Trying') : undefined,
           })
-        : new NonInviteServerMachine<Wire<M, T>>(request, isReliable, this.timers, nowMs);
+        : new NonInviteServerMachine<M, T>(record, isReliable, this.timers);
     if (kind === 'invite-server') {
       this.startLayerTimer(core, 'tu-cap', this.limits.inviteServerTuTimeoutMs, nowMs);
       this.startLayerTimer(core, 'lifetime', this.lifetimeCapMs(kind), nowMs);
@@ -649,8 +663,8 @@ export class TransactionLayer<M, T> {
     if (core.isClient) throw new TransactionError(`respond() on a ${core.kind} transaction`);
     // §17.2.2: a final response passed by the TU in Completed is discarded.
     if (core.terminated || core.completed !== undefined) return false;
-    const status = this.codec.view(response).status;
-    const message = status >= 200 && WAITING_STATES.has(record.state) ? this.encode(response, core.target) : response;
+    const status = this.codec.status(response);
+    const message = status >= 200 && WAITING_STATES.has(record.state) ? this.encode(core, response) : response;
     const nowMs = this.clock.nowMs();
     const event: TransactionEvent<Wire<M, T>> = { kind: 'tu-response', message, status, nowMs };
     const sent = (this.run(core, core.machine.step(event), message, nowMs) & WATCHED_SENT) !== 0;
@@ -728,7 +742,7 @@ export class TransactionLayer<M, T> {
             request,
             isReliable,
             timers: this.timers,
-            // Client transactions only ever see the TU's and the transport's messages, never a RetainedResponse.
+            // Client transactions only ever see the TU's and the transport's messages, never an encoded response.
             createAck: (response) => this.codec.createAck(request, response as M),
           })
         : bindMachine<NonInviteClientState, Wire<M, T>, FsmContext<Wire<M, T>>>(nonInviteClientFsm, {
@@ -813,11 +827,12 @@ export class TransactionLayer<M, T> {
   }
 
   /** Serializes a final response once when the gateway gave an encoder; on failure `send` reports it later. */
-  private encode(response: M, target: T): Wire<M, T> {
+  private encode(core: TransactionCore<M, T>, response: M): Wire<M, T> {
     if (this.encodeResponse === undefined) return response;
     try {
-      const encoded = this.encodeResponse(response, target);
-      return new RetainedResponse(encoded.bytes, encoded.target);
+      const encoded = this.encodeResponse(response, core.target);
+      core.encoded = encoded;
+      return encoded;
     } catch {
       return response;
     }
@@ -862,7 +877,7 @@ export class TransactionLayer<M, T> {
     let notices: Notice<Wire<M, T>>[] | undefined;
     let outcome = 0;
     /** The encoded final response sent, and whether the FIFO times Timer J instead of a timer (see reduce). */
-    let encodedSent: RetainedResponse<T> | undefined;
+    let encodedSent: EncodedResponse<T> | undefined;
     let timerJ = false;
     let actions: readonly TransactionAction<Wire<M, T>>[] | undefined = first;
     while (actions !== undefined) {
@@ -874,7 +889,7 @@ export class TransactionLayer<M, T> {
             try {
               this.transmit(core, action.message);
               if (action.message === watched) outcome |= WATCHED_SENT;
-              if (action.message instanceof RetainedResponse) encodedSent = action.message;
+              if (action.message === core.encoded) encodedSent = core.encoded;
             } catch {
               sendFailed = true;
             }
@@ -891,7 +906,10 @@ export class TransactionLayer<M, T> {
             break;
           case 'deliver-to-tu':
             if (action.message === watched) outcome |= WATCHED_DELIVERED;
-            notices = addNotice(notices, action);
+            // Only a client's TU is called with what its FSM passes up (notifyOne); a server's requests and ACKs
+            // reach the TU through receiveRequest's result, so no notice (and no notices array) for them: every new
+            // REGISTER's first step has this one action.
+            if (core.isClient) notices = addNotice(notices, action);
             break;
           case 'timeout':
           case 'transport-error':
@@ -920,12 +938,14 @@ export class TransactionLayer<M, T> {
   }
 
   private transmit(core: TransactionCore<M, T>, message: Wire<M, T>): void {
-    if (message instanceof RetainedResponse) {
-      // Only built when both options are given (see encode).
-      this.sendEncoded!(message, core);
+    const encoded = core.encoded;
+    if (encoded !== undefined && message === encoded) {
+      // Only set when both options are given (see encode).
+      this.sendEncoded!(encoded, core);
       return;
     }
-    this.sendMessage(message, core.target, core.facade!);
+    // Anything else the FSMs pass around is a TU or transport message.
+    this.sendMessage(message as M, core.target, core.facade!);
   }
 
   /**
@@ -965,7 +985,7 @@ export class TransactionLayer<M, T> {
    * §17.2.2 Completed, reduced: the transaction now only re-sends `encoded` to retransmissions until Timer J, so
    * its FSM, context, state, timers and TU object are dropped and the FIFO of completed transactions times Timer J. The core stays reachable only from a TU still holding the transaction.
    */
-  private reduce(core: TransactionCore<M, T>, encoded: RetainedResponse<T>): void {
+  private reduce(core: TransactionCore<M, T>, encoded: EncodedResponse<T>): void {
     for (const handle of core.takeTimers()) this.clearClockTimer(handle);
     // A non-INVITE server transaction has one key (the RFC 2543 alias is for INVITEs only).
     const key = core.key!;
@@ -1031,9 +1051,9 @@ export class TransactionLayer<M, T> {
   private notifyOne(record: TransactionRecord<M, T>, notice: Notice<Wire<M, T>>): void {
     switch (notice.kind) {
       case 'deliver-to-tu':
-        // Server requests and ACKs reach the TU through the return value of receiveRequest. A client FSM passes
-        // up only responses from the transport, never a RetainedResponse.
-        if (record.isClient) record.callbacks?.onResponse(notice.message as M, record);
+        // Only client transactions get this notice (see run). A client FSM passes up only responses from the
+        // transport, never an encoded response.
+        record.callbacks?.onResponse(notice.message as M, record);
         break;
       case 'timeout':
         if (record.isClient) record.callbacks?.onTimeout?.(record);

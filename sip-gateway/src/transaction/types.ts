@@ -47,6 +47,11 @@ export interface TransactionMessage {
 export interface TransactionCodec<M> {
   /** Projects a message onto the fields used for matching. Must not throw for a message the transport accepted. */
   view(message: M): TransactionMessage;
+  /**
+   * The status code of a response, as `view(message).status` gives it, without building a view: all the layer
+   * reads of each response the TU passes to `respond` (one view object fewer per response).
+   */
+  status(response: M): number;
   /** RFC 3261 §17.1.1.3: the ACK for a non-2xx final response to `invite`. */
   createAck(invite: M, finalResponse: M): M;
   /** RFC 3261 §9.1: the CANCEL for `invite` (same Request-URI, Call-ID, From, To, CSeq number, top Via, Route). */

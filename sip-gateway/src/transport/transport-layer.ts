@@ -247,12 +247,19 @@ export class TransportLayer<M> {
   /**
    * Sends an encoded response (bytes and target from {@link encodeResponse}) without a promise: a UDP response goes straight to its
    * socket (the absorbed-REGISTER path: saves the promise chain and its microtask hops per response), anything else
-   * through {@link send}. `onError` is called once, later, when it could not be sent.
+   * through {@link send}. `onError` is called once, later, when it could not be sent, with `context` and `target`:
+   * the caller passes one function for all its sends and what the send is for (its transaction, RFC 3261 §17.2.4)
+   * as `context`, instead of a closure per send capturing both.
    */
-  sendEncoded(bytes: Uint8Array, target: Flow | Destination, onError: (error: unknown) => void): void {
+  sendEncoded<C>(
+    bytes: Uint8Array,
+    target: Flow | Destination,
+    onError: (error: unknown, context: C, target: Flow | Destination) => void,
+    context: C,
+  ): void {
     const endpoint = target.transport === 'udp' && 'remoteAddress' in target ? this.udpEndpointFor(target) : undefined;
     if (endpoint === undefined) {
-      this.send(bytes, target).catch(onError);
+      this.send(bytes, target).catch((error: unknown) => onError(error, context, target));
       return;
     }
     const flow = target as Flow;
@@ -263,7 +270,7 @@ export class TransportLayer<M> {
         return;
       }
       this.options.metrics?.increment(TRANSPORT_METRICS.sendErrors);
-      onError(udpSendError(error, flow.remoteAddress, flow.remotePort));
+      onError(udpSendError(error, flow.remoteAddress, flow.remotePort), context, flow);
     });
   }
 

@@ -90,6 +90,20 @@ describe('createSipTransactionCodec', () => {
     expect([view.callId, view.cseqSeq, view.cseqMethod, view.fromTag, view.toTag]).toEqual(['call-1@device', 7, 'REGISTER', 'from-1', 'to-9']);
   });
 
+  it('status reads a response\'s status code as its view does', () => {
+    // Prepare
+    const codec = createSipTransactionCodec();
+    const request = parseMessage(REGISTER);
+    const responses = [100, 200, 423, 503].map((status) => createResponse(request, status, 'Reason', { toTag: 'to-9' }));
+
+    // Act
+    const statuses = responses.map((response) => codec.status(response));
+
+    // Assess
+    expect(statuses).toEqual([100, 200, 423, 503]);
+    expect(statuses).toEqual(responses.map((response) => codec.view(response).status));
+  });
+
   it('RFC 3261 §8.2.6.2: responses the layer builds carry a fresh random To tag, 100 Trying none', () => {
     // Prepare
     const codec = createSipTransactionCodec();

@@ -85,6 +85,21 @@ describe('nonInviteServerFsm (RFC 3261 §17.2.2, RFC 4320)', () => {
     ]);
   });
 
+  it('transactions with the same Timer J share one frozen start action; another T1 gets its own delay', () => {
+    // Prepare
+    const slowTimers = deriveTimers({ t1Ms: 1000, t2Ms: 4000, t4Ms: 5000 });
+    // Act
+    const first = nonInviteServerFsm.step(context(), started(), tu(200)).actions[1];
+    const second = nonInviteServerFsm.step(context(), started(), tu(200)).actions[1];
+    const slow = nonInviteServerFsm.step({ ...context(), timers: slowTimers }, started(), tu(200)).actions[1];
+    const again = nonInviteServerFsm.step(context(), started(), tu(200)).actions[1];
+    // Assess
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(slow).toEqual({ kind: 'start-timer', timer: 'J', delayMs: 64_000 });
+    expect(again).toEqual({ kind: 'start-timer', timer: 'J', delayMs: 32_000 });
+  });
+
   it('GEN-6: in Completed every retransmission gets the same final response; other TU responses are discarded', () => {
     // Prepare
     const completed = nonInviteServerFsm.step(context(), started(), tu(200)).state;

@@ -172,7 +172,7 @@ describe('Class: TransportLayer (UDP)', () => {
     const errors: unknown[] = [];
 
     // Act
-    transport.sendEncoded(encoded.bytes, encoded.target, (error) => errors.push(error));
+    transport.sendEncoded(encoded.bytes, encoded.target, (error) => errors.push(error), undefined);
 
     // Assess
     expect(await peer.next()).toBe(encoded.bytes.toString('utf8'));
@@ -180,21 +180,28 @@ describe('Class: TransportLayer (UDP)', () => {
     expect(metrics.snapshot().counters[TRANSPORT_METRICS.sent]).toBe(1);
   });
 
-  it('§17.2.4: sendEncoded reports a UDP send that fails, later and once, and counts it', async () => {
+  it('§17.2.4: sendEncoded reports a UDP send that fails, later and once, with its context and target, and counts it', async () => {
     // Prepare
     await start();
     const target: Flow = { transport: 'udp', localAddress: '127.0.0.1', localPort: port, remoteAddress: '127.0.0.1', remotePort: 0 };
-    const errors: unknown[] = [];
+    const errors: { error: unknown; context: string; failedTarget: unknown }[] = [];
 
     // Act
-    transport.sendEncoded(Buffer.from('SIP/2.0 200 OK\r\n\r\n'), target, (error) => errors.push(error));
+    transport.sendEncoded(
+      Buffer.from('SIP/2.0 200 OK\r\n\r\n'),
+      target,
+      (error, context, failedTarget) => errors.push({ error, context, failedTarget }),
+      'transaction 1',
+    );
     const reportedAtOnce = errors.length;
     await new Promise((resolve) => setImmediate(resolve));
 
     // Assess
     expect(reportedAtOnce).toBe(0);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(TransportSendError);
+    expect(errors[0]!.error).toBeInstanceOf(TransportSendError);
+    expect(errors[0]!.context).toBe('transaction 1');
+    expect(errors[0]!.failedTarget).toBe(target);
     expect(metrics.snapshot().counters[TRANSPORT_METRICS.sendErrors]).toBe(1);
   });
 
