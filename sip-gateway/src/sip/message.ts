@@ -282,6 +282,38 @@ function contentLengthLine(length: number): string {
 /** The Content-Length of a bodiless response, shared: fields are immutable. */
 const CONTENT_LENGTH_ZERO: HeaderField = makeField('Content-Length', '0');
 
+/**
+ * Writes `s` as UTF-8 into `out` at `off` (or only measures it when `out` is undefined); returns the
+ * offset after it. ASCII, nearly every string of a head, is copied by a loop: a native write per short
+ * string costs more than the loop, and a concatenated head would have to be flattened first.
+ */
+function putString(out: Buffer | undefined, off: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) return off + (out === undefined ? Buffer.byteLength(s, 'utf8') : out.write(s, off, 'utf8'));
+    if (out !== undefined) out[off + i] = c;
+  }
+  return off + s.length;
+}
+
+/** Longest received run copied by a loop; longer ones are copied natively (a view of `buf` and a memcpy). */
+const LOOP_COPY_MAX = 512;
+
+/**
+ * Copies the received bytes `buf[start, end)` and CRLF into `out` at `off` (or only measures them when
+ * `out` is undefined); returns the offset after them.
+ */
+function putLine(out: Buffer | undefined, off: number, buf: Buffer, start: number, end: number): number {
+  const n = end - start;
+  if (out !== undefined) {
+    if (n <= LOOP_COPY_MAX) for (let i = 0; i < n; i++) out[off + i] = buf[start + i];
+    else buf.copy(out, off, start, end);
+    out[off + n] = 13;
+    out[off + n + 1] = 10;
+  }
+  return off + n + 2;
+}
+
 /** Options of {@link createResponse}. */
 export interface CreateResponseOptions {
   /** Tag to add to To when the request's To has none (RFC 3261 §8.2.6.2). */
@@ -953,68 +985,70 @@ export class SipMessage {
    * The wire form. Untouched header lines are copied byte for byte; Content-Length is recomputed from
    * the body (one field, at the place of the first one, else last). An unedited parsed message whose
    * Content-Length was already right is returned as the received bytes (shared memory).
+   *
+   * The head is written straight into the output buffer in two passes over the fields (measure, then
+   * write): no text is concatenated, so there is no rope of cons strings to flatten and no flattened copy
+   * of the head before its encoding (~1.2 KB less per REGISTER 200 OK, absorb-path).
    */
   serialize(): Buffer {
     if (!this.edited && this.pristine !== undefined) return this.pristine;
-    const buf = this.buf;
-    // When the received bytes are ASCII their latin1 text is them, so received runs are appended as text
-    // slices and the head is encoded once: a Buffer view and copy per run cost ~0.3 µs each (REGISTER 200 OK).
-    const runsAsText = !this.highBytes;
-    // Pieces are received byte ranges (runs of untouched adjacent lines are copied as one range) or text.
-    const pieces: Array<Buffer | string> = [];
-    let text = '';
     const s = this.start;
+    // An edited start line, formatted once for both passes (`undefined`: the received line is copied).
+    const head = !this.startEdited && this.buf !== undefined
+      ? undefined
+      : s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : statusLine(s.status, s.reasonPhrase);
+    const headLength = this.writeHead(undefined, head);
+    const out = Buffer.allocUnsafe(headLength + this.bodyBuf.length);
+    this.writeHead(out, head);
+    this.bodyBuf.copy(out, headLength);
+    return out;
+  }
+
+  /**
+   * Writes the start line, the header lines and the empty line into `out` from offset 0, or only
+   * measures them when `out` is undefined; returns their length in bytes. Both passes take the same
+   * branches, so the length measured is the length written.
+   */
+  private writeHead(out: Buffer | undefined, head: string | undefined): number {
+    const buf = this.buf;
+    const s = this.start;
+    let off = 0;
+    // Runs of untouched adjacent received lines are copied as one byte range.
     let runStart = -1;
     let runEnd = -1;
-    if (!this.startEdited && buf !== undefined) {
+    if (head === undefined) {
       runStart = s.lineStart;
       runEnd = s.lineEnd;
     } else {
-      text = s.isRequest ? `${s.method} ${s.requestUri} ${s.version}\r\n` : statusLine(s.status, s.reasonPhrase);
+      off = putString(out, off, head);
     }
     let clWritten = false;
     for (const f of this.fields) {
       if (f.key === 'content-length' || f.start < 0 || buf === undefined) {
         if (runStart >= 0) {
-          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
-          else text = this.flushRun(pieces, text, runStart, runEnd);
+          off = putLine(out, off, buf as Buffer, runStart, runEnd);
           runStart = -1;
         }
-        if (f.key !== 'content-length') text += `${f.name}: ${f.value ?? ''}\r\n`;
-        else if (!clWritten) text += contentLengthLine(this.bodyBuf.length);
+        if (f.key !== 'content-length') {
+          off = putString(out, off, f.name);
+          off = putString(out, off, ': ');
+          off = putString(out, off, f.value ?? '');
+          off = putString(out, off, '\r\n');
+        } else if (!clWritten) {
+          off = putString(out, off, contentLengthLine(this.bodyBuf.length));
+        }
         if (f.key === 'content-length') clWritten = true;
       } else if (runStart >= 0 && f.start === runEnd + 2 && buf[runEnd] === 13) {
         runEnd = f.end;
       } else {
-        if (runStart >= 0) {
-          if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
-          else text = this.flushRun(pieces, text, runStart, runEnd);
-        }
+        if (runStart >= 0) off = putLine(out, off, buf, runStart, runEnd);
         runStart = f.start;
         runEnd = f.end;
       }
     }
-    if (runStart >= 0) {
-      if (runsAsText) text += this.text.slice(runStart, runEnd) + '\r\n';
-      else text = this.flushRun(pieces, text, runStart, runEnd);
-    }
-    if (!clWritten) text += contentLengthLine(this.bodyBuf.length);
-    text += '\r\n';
-    if (pieces.length === 0 && this.bodyBuf.length === 0) return Buffer.from(text, 'utf8');
-    pieces.push(text, this.bodyBuf);
-    let total = 0;
-    for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
-    const out = Buffer.allocUnsafe(total);
-    let off = 0;
-    for (const p of pieces) off += typeof p === 'string' ? out.write(p, off, 'utf8') : p.copy(out, off);
-    return out;
-  }
-
-  /** Appends the pending text and the received bytes `[start, end)` to `pieces`; returns the text that follows them. */
-  private flushRun(pieces: Array<Buffer | string>, text: string, start: number, end: number): string {
-    if (text.length > 0) pieces.push(text);
-    pieces.push((this.buf as Buffer).subarray(start, end));
-    return '\r\n';
+    if (runStart >= 0) off = putLine(out, off, buf as Buffer, runStart, runEnd);
+    if (!clWritten) off = putString(out, off, contentLengthLine(this.bodyBuf.length));
+    return putString(out, off, '\r\n');
   }
 
   /** The message as text (UTF-8), for logs and tests. */

@@ -367,6 +367,17 @@ describe('Module: message', () => {
       expect(out.equals(Buffer.from('MESSAGE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "Zoë" <sip:a@x>;tag=1\r\nTo: "Jürgen" <sip:b@x>;tag=ß\r\nSubject: ä\n  ö\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 2\r\nX-Note: naïve\r\n\r\nhi', 'utf8'))).toBe(true);
     });
 
+    it('copies received runs longer than the loop-copy bound and short ones alike, then the body', () => {
+      // Prepare: a 700-byte run of untouched lines (copied natively) and a short one after the edited field
+      const long = `X-Long: ${'a'.repeat(700)}`;
+      const m = parseMessage(msg(['OPTIONS sip:b@x SIP/2.0', long, ...BASE.slice(0, 2), 'Max-Forwards: 70', ...BASE.slice(2), 'Content-Length: 3'], 'abc'));
+      // Act
+      m.setHeader('Max-Forwards', ['69']);
+      const out = m.serialize();
+      // Assess
+      expect(out.equals(msg(['OPTIONS sip:b@x SIP/2.0', long, ...BASE.slice(0, 2), 'Max-Forwards: 69', ...BASE.slice(2), 'Content-Length: 3'], 'abc'))).toBe(true);
+    });
+
     it('writes an edited start line and one Content-Length for several fields', () => {
       // Prepare
       const m = parseMessage(msg(['SIP/2.0 180 Ringing', ...BASE, 'Content-Length: 0', 'l: 0']));
