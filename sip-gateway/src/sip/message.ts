@@ -274,6 +274,23 @@ function statusLine(status: number, reason: string): string {
   return lastStatusLine;
 }
 
+/** The start line of the last response created, shared while the status and reason repeat. */
+let lastResponseStart: StartLine | undefined;
+
+/**
+ * The start line of a response with this status and reason: the same object again while they repeat
+ * (nearly every response a registrar creates is `200 OK`), ~90 B less per response. Read-only once
+ * shared: setStatus() replaces a message's start line, and only indexMessage() writes into the one it
+ * creates.
+ */
+function responseStartLine(status: number, reason: string): StartLine {
+  const last = lastResponseStart;
+  if (last !== undefined && last.status === status && last.reasonPhrase === reason) return last;
+  const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
+  lastResponseStart = start;
+  return start;
+}
+
 /** The Content-Length line serialize() writes; the bodiless one is a constant. */
 function contentLengthLine(length: number): string {
   return length === 0 ? 'Content-Length: 0\r\n' : `Content-Length: ${length}\r\n`;
@@ -929,31 +946,35 @@ export class SipMessage {
    */
   static responseTo(request: SipMessage, status: number, reason: string, opts: CreateResponseOptions): SipMessage {
     if (status < 100 || status > 699) throw new SipParseError('Bad status', { code: 'bad-start-line' });
-    const start: StartLine = { isRequest: false, method: '', requestUri: '', status, reasonPhrase: reason, version: SIP_VERSION, lineStart: -1, lineEnd: -1 };
-    const fields: HeaderField[] = [];
+    const start = responseStartLine(status, reason);
     // RFC 3261 §8.2.6.2: every Via in order, then From, Call-ID, CSeq and To (tagged when it has no tag)
     // equal the request's. One pass finds them all.
+    let vias = 0;
     let from: HeaderField | undefined;
     let to: HeaderField | undefined;
     let callId: HeaderField | undefined;
     let cseq: HeaderField | undefined;
     for (const f of request.fields) {
-      if (f.key === 'via') fields.push(request.copiedField(f, 'Via'));
+      if (f.key === 'via') vias++;
       else if (f.key === 'from') from ??= f;
       else if (f.key === 'to') to ??= f;
       else if (f.key === 'call-id') callId ??= f;
       else if (f.key === 'cseq') cseq ??= f;
     }
-    if (fields.length === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
+    if (vias === 0) throw new SipParseError('Via header not found', { code: 'missing-header', header: 'Via' });
+    // The list at its final size: push() onto [] would reserve 17 slots (~70 B more for a REGISTER 200 OK).
+    const fields = new Array<HeaderField>(vias + RESPONSE_COPIED.length + (opts.headers?.length ?? 0) + 1);
+    let n = 0;
+    for (const f of request.fields) if (f.key === 'via') fields[n++] = request.copiedField(f, 'Via');
     for (let k = 0; k < RESPONSE_COPIED.length; k++) {
       const name = RESPONSE_COPIED[k];
       const f = k === 0 ? from : k === 1 ? to : k === 2 ? callId : cseq;
       if (f === undefined) throw new SipParseError(`${name} header not found`, { code: 'missing-header', header: name });
       const tagged = name === 'To' && opts.toTag !== undefined && request.toTag() === undefined;
-      fields.push(tagged ? makeField(name, `${request.fieldValue(f)};tag=${opts.toTag}`) : request.copiedField(f, name));
+      fields[n++] = tagged ? makeField(name, `${request.fieldValue(f)};tag=${opts.toTag}`) : request.copiedField(f, name);
     }
-    if (opts.headers !== undefined) for (const [name, value] of opts.headers) fields.push(makeField(name, value));
-    fields.push(CONTENT_LENGTH_ZERO);
+    if (opts.headers !== undefined) for (const [name, value] of opts.headers) fields[n++] = makeField(name, value);
+    fields[n] = CONTENT_LENGTH_ZERO;
     const response = new SipMessage(request.buf, request.text, request.highBytes, start, fields, EMPTY, undefined);
     response.startEdited = true;
     return response;

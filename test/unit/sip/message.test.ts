@@ -533,6 +533,21 @@ describe('Module: message', () => {
       expect(wire.header('Content-Length')).toBe('0');
     });
 
+    it('responses with the same status share their start line, yet setStatus on one leaves the others as they are', () => {
+      // Prepare
+      const req = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE]));
+      const first = createResponse(req, 200, 'OK', { toTag: 't1' });
+      const second = createResponse(req, 200, 'OK', { toTag: 't2' });
+      // Act
+      first.setStatus(500, 'Server Internal Error');
+      const third = createResponse(req, 200, 'OK');
+      // Assess
+      expect([first.status, first.reasonPhrase]).toEqual([500, 'Server Internal Error']);
+      expect([second.status, second.reasonPhrase]).toEqual([200, 'OK']);
+      expect(second.serialize().toString('latin1').startsWith('SIP/2.0 200 OK\r\n')).toBe(true);
+      expect(parseMessage(third.serialize()).headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Content-Length']);
+    });
+
     it('keeps an existing To tag', () => {
       // Prepare
       const req = parseMessage(msg(['BYE sip:b SIP/2.0', ...BASE.filter((l) => !l.startsWith('To')), 'To: <sip:b@x>;tag=old']));
