@@ -187,6 +187,17 @@ describe('Module: message', () => {
       expect(err.code).toBe('malformed');
     });
 
+    it('gives each message its own field list: a later parse with fewer or folded fields leaves earlier messages whole', () => {
+      // Prepare
+      const long = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Contact: <sip:a@1>', 'Expires: 60', 'Subject: a', ' b']));
+      // Act
+      const short = parseMessage(msg(['OPTIONS sip:b SIP/2.0', 'Subject: x', '\tfolded', 'Call-ID: c2']));
+      // Assess
+      expect(long.headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Expires', 'Subject']);
+      expect(long.header('Subject')).toBe('a b');
+      expect(short.headerFields()).toEqual([['Subject', 'x folded'], ['Call-ID', 'c2']]);
+    });
+
     describe('limits', () => {
       it('ERR-4: a message over maxMessageBytes is too large (513) but answerable', () => {
         // Prepare
