@@ -354,6 +354,10 @@ export interface CreateRequestInput {
 export class SipMessage {
   private start: StartLine;
   private startEdited: boolean;
+  /**
+   * The header fields in order. Each message owns its list (every constructor call gets a new array and
+   * clone() copies it), so edits may change it in place; the fields themselves are shared and immutable.
+   */
   private fields: HeaderField[];
   private bodyBuf: Buffer;
   private edited: boolean;
@@ -888,9 +892,9 @@ export class SipMessage {
   }
 
   /**
-   * Replaces the one field of `f`'s header with `f` in an exact copy of the field list, and returns
-   * true; false (nothing done) when the header has no field or several. The usual edit (top Via stamp,
-   * Max-Forwards): an array grown by push() would reserve 17 slots and regrow past 17 fields.
+   * Replaces the one field of `f`'s header with `f` in place, and returns true; false (nothing done) when
+   * the header has no field or several. The usual edit (top Via stamp, Max-Forwards): no copy of the
+   * field list (~100 B per REGISTER), since every message owns its list (see `fields`).
    */
   private replaceSingle(f: HeaderField): boolean {
     let at = -1;
@@ -900,9 +904,7 @@ export class SipMessage {
       at = i;
     }
     if (at < 0) return false;
-    const out = this.fields.slice();
-    out[at] = f;
-    this.fields = out;
+    this.fields[at] = f;
     this.touched(f.key);
     return true;
   }

@@ -483,6 +483,22 @@ describe('Module: message', () => {
       expect(other.supported()).toEqual(['path', 'outbound']);
     });
 
+    it('an in-place one-value edit changes neither a clone nor a response created before it', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE]));
+      const copy = m.clone();
+      const response = createResponse(m, 200, 'OK');
+      // Act
+      m.setHeader('Via', ['SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKs;received=192.0.2.9']);
+      copy.setHeader('Call-ID', ['c9']);
+      // Assess
+      expect(m.topVia()?.received).toBe('192.0.2.9');
+      expect(m.callId()).toBe('c1');
+      expect(copy.topVia()?.received).toBeUndefined();
+      expect(parseMessage(response.serialize()).headerFields().slice(0, 2)).toEqual([['Via', 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1'], ['From', '<sip:a@example.com>;tag=f1']]);
+      expect(parseMessage(response.serialize()).callId()).toBe('c1');
+    });
+
     it('forgets a removed header', () => {
       // Prepare
       const m = parseMessage(msg(['OPTIONS sip:r SIP/2.0', ...BASE.map((l) => l.replace('REGISTER', 'OPTIONS')), 'Supported: path', 'Max-Forwards: 70']));
