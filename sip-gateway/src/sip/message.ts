@@ -301,10 +301,11 @@ const CONTENT_LENGTH_ZERO: HeaderField = makeField('Content-Length', '0');
 
 /**
  * Writes `s` as UTF-8 into `out` at `off` (or only measures it when `out` is undefined); returns the
- * offset after it. ASCII, nearly every string of a head, is copied by a loop: a native write per short
- * string costs more than the loop, and a concatenated head would have to be flattened first.
+ * offset after it. A short ASCII string (a name, `: `, CRLF) is copied by a loop, cheaper than a native
+ * call; a longer one (values, whose charCodeAt loop measured ~3 times slower) natively.
  */
 function putString(out: Buffer | undefined, off: number, s: string): number {
+  if (s.length > 16) return off + (out === undefined ? Buffer.byteLength(s, 'utf8') : out.write(s, off, 'utf8'));
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128) return off + (out === undefined ? Buffer.byteLength(s, 'utf8') : out.write(s, off, 'utf8'));
@@ -1023,7 +1024,7 @@ export class SipMessage {
     const headLength = this.writeHead(undefined, head);
     const out = Buffer.allocUnsafe(headLength + this.bodyBuf.length);
     this.writeHead(out, head);
-    this.bodyBuf.copy(out, headLength);
+    if (this.bodyBuf.length > 0) this.bodyBuf.copy(out, headLength);
     return out;
   }
 
