@@ -187,6 +187,17 @@ describe('Module: message', () => {
       expect(err.code).toBe('malformed');
     });
 
+    it('gives each message its own field list: a later parse with fewer or folded fields leaves earlier messages whole', () => {
+      // Prepare
+      const long = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Contact: <sip:a@1>', 'Expires: 60', 'Subject: a', ' b']));
+      // Act
+      const short = parseMessage(msg(['OPTIONS sip:b SIP/2.0', 'Subject: x', '\tfolded', 'Call-ID: c2']));
+      // Assess
+      expect(long.headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Expires', 'Subject']);
+      expect(long.header('Subject')).toBe('a b');
+      expect(short.headerFields()).toEqual([['Subject', 'x folded'], ['Call-ID', 'c2']]);
+    });
+
     describe('limits', () => {
       it('ERR-4: a message over maxMessageBytes is too large (513) but answerable', () => {
         // Prepare
@@ -367,6 +378,17 @@ describe('Module: message', () => {
       expect(out.equals(Buffer.from('MESSAGE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "Zoë" <sip:a@x>;tag=1\r\nTo: "Jürgen" <sip:b@x>;tag=ß\r\nSubject: ä\n  ö\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 2\r\nX-Note: naïve\r\n\r\nhi', 'utf8'))).toBe(true);
     });
 
+    it('copies received runs longer than the loop-copy bound and short ones alike, then the body', () => {
+      // Prepare: a 700-byte run of untouched lines (copied natively) and a short one after the edited field
+      const long = `X-Long: ${'a'.repeat(700)}`;
+      const m = parseMessage(msg(['OPTIONS sip:b@x SIP/2.0', long, ...BASE.slice(0, 2), 'Max-Forwards: 70', ...BASE.slice(2), 'Content-Length: 3'], 'abc'));
+      // Act
+      m.setHeader('Max-Forwards', ['69']);
+      const out = m.serialize();
+      // Assess
+      expect(out.equals(msg(['OPTIONS sip:b@x SIP/2.0', long, ...BASE.slice(0, 2), 'Max-Forwards: 69', ...BASE.slice(2), 'Content-Length: 3'], 'abc'))).toBe(true);
+    });
+
     it('writes an edited start line and one Content-Length for several fields', () => {
       // Prepare
       const m = parseMessage(msg(['SIP/2.0 180 Ringing', ...BASE, 'Content-Length: 0', 'l: 0']));
@@ -461,6 +483,22 @@ describe('Module: message', () => {
       expect(other.supported()).toEqual(['path', 'outbound']);
     });
 
+    it('an in-place one-value edit changes neither a clone nor a response created before it', () => {
+      // Prepare
+      const m = parseMessage(msg(['REGISTER sip:r SIP/2.0', ...BASE]));
+      const copy = m.clone();
+      const response = createResponse(m, 200, 'OK');
+      // Act
+      m.setHeader('Via', ['SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKs;received=192.0.2.9']);
+      copy.setHeader('Call-ID', ['c9']);
+      // Assess
+      expect(m.topVia()?.received).toBe('192.0.2.9');
+      expect(m.callId()).toBe('c1');
+      expect(copy.topVia()?.received).toBeUndefined();
+      expect(parseMessage(response.serialize()).headerFields().slice(0, 2)).toEqual([['Via', 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1'], ['From', '<sip:a@example.com>;tag=f1']]);
+      expect(parseMessage(response.serialize()).callId()).toBe('c1');
+    });
+
     it('forgets a removed header', () => {
       // Prepare
       const m = parseMessage(msg(['OPTIONS sip:r SIP/2.0', ...BASE.map((l) => l.replace('REGISTER', 'OPTIONS')), 'Supported: path', 'Max-Forwards: 70']));
@@ -520,6 +558,21 @@ describe('Module: message', () => {
       expect(wire.cseq()).toEqual({ seq: 314159, method: 'INVITE' });
       expect(wire.header('Retry-After')).toBe('30');
       expect(wire.header('Content-Length')).toBe('0');
+    });
+
+    it('responses with the same status share their start line, yet setStatus on one leaves the others as they are', () => {
+      // Prepare
+      const req = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE]));
+      const first = createResponse(req, 200, 'OK', { toTag: 't1' });
+      const second = createResponse(req, 200, 'OK', { toTag: 't2' });
+      // Act
+      first.setStatus(500, 'Server Internal Error');
+      const third = createResponse(req, 200, 'OK');
+      // Assess
+      expect([first.status, first.reasonPhrase]).toEqual([500, 'Server Internal Error']);
+      expect([second.status, second.reasonPhrase]).toEqual([200, 'OK']);
+      expect(second.serialize().toString('latin1').startsWith('SIP/2.0 200 OK\r\n')).toBe(true);
+      expect(parseMessage(third.serialize()).headerNames()).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Content-Length']);
     });
 
     it('keeps an existing To tag', () => {

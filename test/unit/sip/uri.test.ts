@@ -27,6 +27,16 @@ describe('Module: uri', () => {
       expect(uri).toEqual(expected);
     });
 
+    it('keeps the case of common parameter names and values (shared spellings only when written the same)', () => {
+      // Act
+      const uri = parseUri('sip:a@h;Transport=UDP;transport=udp;LR;lr;ob;transports=udpx;method=REGISTER');
+      // Assess
+      expect(uri.params).toEqual([
+        { name: 'Transport', value: 'UDP' }, { name: 'transport', value: 'udp' }, { name: 'LR' }, { name: 'lr' }, { name: 'ob' },
+        { name: 'transports', value: 'udpx' }, { name: 'method', value: 'REGISTER' },
+      ]);
+    });
+
     it('gives params that later parses, failed ones included, leave unchanged', () => {
       // Prepare
       const first = parseUri('sip:a@h;transport=udp;ob');
