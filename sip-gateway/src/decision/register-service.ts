@@ -91,7 +91,7 @@ function decideInOneRun(deps: RegisterServiceDeps, request: RegisterRequest, che
   // Thrown errors (bugs) reach decideRegisterWithStore's catch and reject.
   const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids, checked);
   if (outcome.nextRecord === undefined) return Promise.resolve(outcome.decision);
-  if (outcome.newContactIds.length > 0) return decideAndCommit(deps, request, aor, checked);
+  if (outcome.newContactIds.length > 0) return decideAndCommit(deps, request, aor, checked, { stored });
   const decision = outcome.decision;
   let committed: Promise<number>;
   try {
@@ -114,12 +114,24 @@ function storeFailed(deps: RegisterServiceDeps, error: unknown): RegisterDecisio
 }
 
 /** Read, decide, claim, commit, and on a conflict (GEN-5) or an id collision (FWD-4) decide again on fresh state. */
-async function decideAndCommit(deps: RegisterServiceDeps, request: RegisterRequest, aor: string, checked: CheckOk): Promise<RegisterDecision> {
+async function decideAndCommit(
+  deps: RegisterServiceDeps,
+  request: RegisterRequest,
+  aor: string,
+  checked: CheckOk,
+  /** What the caller read already, for the first attempt (one store read per REGISTER, not two). */
+  firstRead?: { stored: StoredAor<AorRecord> | undefined },
+): Promise<RegisterDecision> {
   const { config, store, ids } = deps;
   try {
     for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
-      ensureStoreTime(deps.storeBudget);
-      const stored = await store.get(aor);
+      let stored: StoredAor<AorRecord> | undefined;
+      if (attempt === 0 && firstRead !== undefined) {
+        stored = firstRead.stored;
+      } else {
+        ensureStoreTime(deps.storeBudget);
+        stored = await store.get(aor);
+      }
       const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids, checked);
       if (outcome.nextRecord === undefined) return outcome.decision;
       const index = indexOf(config, outcome.nextRecord, request.receivedAtMs);

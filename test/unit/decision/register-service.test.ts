@@ -9,6 +9,7 @@ import { createIdGenerator } from '../../../functions/core/random';
 import type { ReplyEvent } from '../../../functions/core/reply/apply-upstream-reply';
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
 import { StoreUnavailableError, VersionConflictError } from '../../../functions/store/errors';
+import { asRemoteStore } from '../../support/remote-store-view';
 import { decideRegisterReplyWithStore, decideRegisterWithStore, type RegisterServiceDeps } from '../../../sip-gateway/src/decision/register-service';
 
 const config = parseConfig({ mode: 1, upstreamUri: 'sip:registrar.example.net', listen: ['udp:127.0.0.1:5060'], tokenSecret: 's' });
@@ -69,7 +70,7 @@ describe('Function: decideRegisterWithStore', () => {
     const get = jest.spyOn(store, 'get');
 
     // Act
-    const decision = await decideRegisterWithStore({ config, store, ids }, register('c1'));
+    const decision = await decideRegisterWithStore({ config, store: asRemoteStore(store), ids }, register('c1'));
 
     // Assess
     expect(decision.kind).toBe('forward');
@@ -123,6 +124,19 @@ describe('Function: decideRegisterWithStore', () => {
       jest.restoreAllMocks();
     });
 
+    it('GEN-7: a first REGISTER, whose new contact id is claimed on the general path, reads the store once', async () => {
+      // Prepare
+      store.resetStats();
+
+      // Act
+      const decision = await decideRegisterWithStore({ config, store, ids }, register('c1'));
+
+      // Assess
+      expect(decision.kind).toBe('forward');
+      expect(store.stats()).toMatchObject({ reads: 1 });
+      expect(store.getNow('alice@example.com')?.record.pendingRelays).toHaveLength(1);
+    });
+
     it('ERR-5: a failed write of an absorbed refresh answers 503 with Retry-After', async () => {
       // Prepare
       const deps = { config, store, ids };
@@ -161,8 +175,7 @@ describe('Function: decideRegisterWithStore', () => {
 
     it('M1-3: a store without getNow (a remote one) decides the same refresh through get and put', async () => {
       // Prepare: the same store seen without its synchronous read, as the DynamoDB adapter is.
-      const remote = Object.create(store, { getNow: { value: undefined } }) as EmbeddedBindingStore<AorRecord>;
-      const deps = { config, store: remote, ids };
+      const deps = { config, store: asRemoteStore(store), ids };
       const refresh = await registered(deps);
       const get = jest.spyOn(store, 'get');
 
@@ -241,7 +254,8 @@ describe('Function: decideRegisterWithStore', () => {
       const storeBudget = { deadlineMs: 2_000, callBoundMs: 1_800, nowMs: () => nowMs };
 
       // Act
-      const decision = await decideRegisterWithStore({ config, store, ids, storeBudget }, register('c1'));
+      // The budget bounds the Lambda handlers' calls to DynamoDB, which has no in-process read.
+      const decision = await decideRegisterWithStore({ config, store: asRemoteStore(store), ids, storeBudget }, register('c1'));
 
       // Assess
       expect(decision).toMatchObject({ kind: 'reject', response: { status: 503, headers: expect.arrayContaining([['Retry-After', '30']]) } });

@@ -10,6 +10,7 @@ import { createRegisterHandler } from '../../../functions/handlers/register-hand
 import { EmbeddedBindingStore } from '../../../functions/store/embedded-binding-store';
 import { StoreUnavailableError } from '../../../functions/store/errors';
 import { AOR, makeConfig } from '../core/timed-work/record-fixtures';
+import { asRemoteStore } from '../../support/remote-store-view';
 import { registerRequest, replyOk } from './register-fixtures';
 
 type FakeMetrics = HandlerMetrics & { added: Record<string, number>; published: number };
@@ -52,7 +53,8 @@ describe('Function: createRegisterHandler', () => {
   });
 
   function newHandler(metrics: HandlerMetrics) {
-    return createRegisterHandler({ config: makeConfig(), store, ids: createIdGenerator(seededRandomBytes(3)), logger, metrics });
+    // The Lambda handler runs on DynamoDB, which has no in-process read.
+    return createRegisterHandler({ config: makeConfig(), store: asRemoteStore(store), ids: createIdGenerator(seededRandomBytes(3)), logger, metrics });
   }
 
   it('GEN-7: relays only after committing the pending relay and claiming its contact id; the 2xx commits the binding; a refresh is absorbed', async () => {
