@@ -1,6 +1,7 @@
 /**
  * Header parameters (RFC 3261 §25.1 generic-param), shared by name-addr, Via and other headers.
  */
+import { CommonWords } from './common-words';
 import { ScratchList } from './scratch-list';
 import { GEN_VALUE, TOKEN, endOfQuoted, equalsLower, isLws, unquote, codeAt, lowerAscii } from './chars';
 import { SipParseError } from './errors';
@@ -11,25 +12,8 @@ export interface HeaderParam {
   value?: string;
 }
 
-/** Parameter names of nearly every Via, From, To and Contact, by length (index). */
-const COMMON_BY_LENGTH: ReadonlyArray<readonly string[] | undefined> = (() => {
-  const byLength: string[][] = [];
-  for (const name of ['tag', 'branch', 'rport', 'received', 'expires', 'q', 'reg-id', '+sip.instance', 'lr', 'maddr', 'ttl', 'alias']) {
-    (byLength[name.length] ??= []).push(name);
-  }
-  return byLength;
-})();
-
-/**
- * The shared constant spelling of a common parameter name written at `text[start, end)`, or undefined.
- * A short slice is a fresh string; the constant costs no allocation and compares by pointer.
- */
-function commonParamAt(text: string, start: number, end: number): string | undefined {
-  const candidates = COMMON_BY_LENGTH[end - start];
-  if (candidates === undefined) return undefined;
-  for (const name of candidates) if (text.startsWith(name, start)) return name;
-  return undefined;
-}
+/** Parameter names of nearly every Via, From, To and Contact. */
+const COMMON_PARAMS = new CommonWords(['tag', 'branch', 'rport', 'received', 'expires', 'q', 'reg-id', '+sip.instance', 'lr', 'maddr', 'ttl', 'alias']);
 
 /** Parameters as they are read, copied out at exact size (see {@link ScratchList}). */
 const scratch = new ScratchList<HeaderParam>();
@@ -57,7 +41,7 @@ export function parseHeaderParams(text: string, i: number, what: string): Header
       i++;
     }
     if (i === ns) throw paramError(what, 'empty parameter name');
-    const name = commonParamAt(text, ns, i) ?? text.slice(ns, i);
+    const name = COMMON_PARAMS.at(text, ns, i) ?? text.slice(ns, i);
     while (i < n && isLws(text.charCodeAt(i))) i++;
     if (codeAt(text, i) !== 61) {
       scratch.set(count++, { name });

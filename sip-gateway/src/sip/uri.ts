@@ -1,6 +1,7 @@
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1): parsing, formatting and the comparison rules of §19.1.4.
  */
+import { CommonWords } from './common-words';
 import { ScratchList } from './scratch-list';
 import { HNV, HOST, IPV6, PARAM, PASSWORD, USER, allIn, equalsLower, inTable, isHex, codeAt, lowerAscii } from './chars';
 import { SipParseError } from './errors';
@@ -97,26 +98,9 @@ const scratch = new ScratchList<UriParam>();
 
 /**
  * URI parameter names and values of nearly every Contact, Route and Request-URI (RFC 3261 §19.1.1
- * transport-param, lr-param, user-param; RFC 5626 ob), by length (index), as written in lower case.
+ * transport-param, lr-param, user-param; RFC 5626 ob), as written in lower case.
  */
-const COMMON_URI_WORDS_BY_LENGTH: ReadonlyArray<readonly string[] | undefined> = (() => {
-  const byLength: string[][] = [];
-  for (const word of ['transport', 'udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'lr', 'ob', 'user', 'phone', 'ip', 'maddr', 'ttl', 'method']) {
-    (byLength[word.length] ??= []).push(word);
-  }
-  return byLength;
-})();
-
-/**
- * The shared constant spelling of a common parameter name or value written at `text[start, end)` (same
- * case), or undefined. A short slice is a fresh string (~24-32 B); the constant costs nothing.
- */
-function commonUriWordAt(text: string, start: number, end: number): string | undefined {
-  const candidates = COMMON_URI_WORDS_BY_LENGTH[end - start];
-  if (candidates === undefined) return undefined;
-  for (const word of candidates) if (text.startsWith(word, start)) return word;
-  return undefined;
-}
+const COMMON_URI_WORDS = new CommonWords(['transport', 'udp', 'tcp', 'tls', 'sctp', 'ws', 'wss', 'lr', 'ob', 'user', 'phone', 'ip', 'maddr', 'ttl', 'method']);
 
 /**
  * Parses a `sip:` or `sips:` URI (RFC 3261 §19.1.1). The scheme is case-insensitive; everything
@@ -207,7 +191,7 @@ export function parseUri(text: string): SipUri {
       j++;
     }
     if (j === ns || !validRange(PARAM, text, ns, j)) throw bad(text, 'parameter');
-    const name = commonUriWordAt(text, ns, j) ?? text.slice(ns, j);
+    const name = COMMON_URI_WORDS.at(text, ns, j) ?? text.slice(ns, j);
     if (codeAt(text, j) === 61) {
       const vs = j + 1;
       let k = vs;
@@ -217,7 +201,7 @@ export function parseUri(text: string): SipUri {
         k++;
       }
       if (k === vs || !validRange(PARAM, text, vs, k)) throw bad(text, 'parameter');
-      scratch.set(count++, { name, value: commonUriWordAt(text, vs, k) ?? text.slice(vs, k) });
+      scratch.set(count++, { name, value: COMMON_URI_WORDS.at(text, vs, k) ?? text.slice(vs, k) });
       i = k;
     } else {
       scratch.set(count++, { name });
