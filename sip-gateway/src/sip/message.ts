@@ -220,6 +220,22 @@ interface ParsedSlots {
   lists: Map<string, unknown[]> | undefined;
 }
 
+/**
+ * The slots derived from each header (canonical key) that has its own; an edit of the header forgets them. The
+ * response context (`ctx`) is made of Via, From, To, Call-ID and CSeq. Any other header's values are in `lists`.
+ * A Map, not an object literal: a header key such as `constructor` must not find an inherited property.
+ */
+const DERIVED_SLOTS: ReadonlyMap<string, ReadonlyArray<Exclude<keyof ParsedSlots, 'lists'>>> = new Map([
+  ['via', ['vias', 'topVia', 'ctx']],
+  ['from', ['from', 'fromTag', 'ctx']],
+  ['to', ['to', 'toTag', 'ctx']],
+  ['call-id', ['callId', 'ctx']],
+  ['cseq', ['cseq', 'ctx']],
+  ['max-forwards', ['maxForwards']],
+  ['expires', ['expires']],
+  ['contact', ['contacts']],
+]);
+
 /** Empty slots as one literal, so every cache shares one hidden class and costs one allocation. */
 function emptySlots(): ParsedSlots {
   return {
@@ -798,42 +814,12 @@ export class SipMessage {
     this.edited = true;
     const c = this.cache;
     if (c === undefined || key === undefined) return;
-    switch (key) {
-      case 'via':
-        c.vias = undefined;
-        c.topVia = undefined;
-        c.ctx = undefined;
-        break;
-      case 'from':
-        c.from = undefined;
-        c.fromTag = undefined;
-        c.ctx = undefined;
-        break;
-      case 'to':
-        c.to = undefined;
-        c.toTag = undefined;
-        c.ctx = undefined;
-        break;
-      case 'call-id':
-        c.callId = undefined;
-        c.ctx = undefined;
-        break;
-      case 'cseq':
-        c.cseq = undefined;
-        c.ctx = undefined;
-        break;
-      case 'max-forwards':
-        c.maxForwards = undefined;
-        break;
-      case 'expires':
-        c.expires = undefined;
-        break;
-      case 'contact':
-        c.contacts = undefined;
-        break;
-      default:
-        c.lists?.delete(key);
+    const derived = DERIVED_SLOTS.get(key);
+    if (derived === undefined) {
+      c.lists?.delete(key);
+      return;
     }
+    for (const slot of derived) c[slot] = undefined;
   }
 
   /** Replaces the Request-URI. @throws SipParseError when it is not a valid absolute URI. */

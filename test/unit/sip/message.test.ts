@@ -352,6 +352,35 @@ describe('Module: message', () => {
       expect(again.header('Content-Length')).toBe('0');
     });
 
+    it('an edit forgets exactly the values read from the edited header, each re-read from the new value', () => {
+      // Prepare: every typed value read once, so each is cached.
+      const m = parseMessage(msg(['REGISTER sip:b SIP/2.0', ...BASE, 'Contact: <sip:a@1>', 'Expires: 60', 'Max-Forwards: 70', 'Supported: path']));
+      const before = { via: m.topVia()?.branch, from: m.fromTag(), to: m.toTag(), callId: m.callId(), cseq: m.cseq().seq, maxForwards: m.maxForwards(), expires: m.expires(), contacts: m.contacts(), supported: m.headerValues('Supported') };
+
+      // Act
+      m.setHeader('Via', ['SIP/2.0/UDP h;branch=z9hG4bKnew']);
+      m.setHeader('From', ['<sip:a@x>;tag=f2']);
+      m.setHeader('To', ['<sip:a@x>;tag=t2']);
+      m.setHeader('Call-ID', ['new-call']);
+      m.setHeader('CSeq', ['99 REGISTER']);
+      m.setHeader('Max-Forwards', ['5']);
+      m.setHeader('Expires', ['30']);
+      m.setHeader('Contact', ['<sip:z@9>']);
+      m.setHeader('Supported', ['outbound']);
+
+      // Assess
+      expect(before).toMatchObject({ via: 'z9hG4bK1', callId: expect.any(String), expires: 60, maxForwards: 70, supported: ['path'] });
+      expect(m.topVia()?.branch).toBe('z9hG4bKnew');
+      expect(m.fromTag()).toBe('f2');
+      expect(m.toTag()).toBe('t2');
+      expect(m.callId()).toBe('new-call');
+      expect(m.cseq().seq).toBe(99);
+      expect(m.maxForwards()).toBe(5);
+      expect(m.expires()).toBe(30);
+      expect(m.contacts()).toMatchObject({ star: false, contacts: [{ uri: { user: 'z', host: '9' } }] });
+      expect(m.headerValues('Supported')).toEqual(['outbound']);
+    });
+
     it('clone is independent of the original', () => {
       // Prepare
       const m = parseMessage(fixture('invite.sip'));
