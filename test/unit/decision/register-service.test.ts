@@ -33,6 +33,16 @@ function register(callId: string): RegisterRequest {
   };
 }
 
+/** The store's next put fails with a conflict (another writer came first, GEN-5); later puts go through. */
+function conflictOnFirstPut(store: EmbeddedBindingStore<AorRecord>): void {
+  const put = store.put.bind(store);
+  let conflicts = 1;
+  jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
+    if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
+    return put(record, expected, index);
+  });
+}
+
 describe('Function: decideRegisterWithStore', () => {
   let dataDir: string;
   let store: EmbeddedBindingStore<AorRecord>;
@@ -61,12 +71,7 @@ describe('Function: decideRegisterWithStore', () => {
 
   it('GEN-5: a conflicting commit is decided again on fresh state', async () => {
     // Prepare
-    const put = store.put.bind(store);
-    let conflicts = 1;
-    jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
-      if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
-      return put(record, expected, index);
-    });
+    conflictOnFirstPut(store);
     const get = jest.spyOn(store, 'get');
 
     // Act
@@ -155,12 +160,7 @@ describe('Function: decideRegisterWithStore', () => {
       // Prepare
       const deps = { config, store, ids };
       const refresh = await registered(deps);
-      const put = store.put.bind(store);
-      let conflicts = 1;
-      jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
-        if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
-        return put(record, expected, index);
-      });
+      conflictOnFirstPut(store);
       const get = jest.spyOn(store, 'get');
 
       // Act
@@ -220,12 +220,7 @@ describe('Function: decideRegisterWithStore', () => {
       const deps: RegisterServiceDeps = { config, store, ids, reportReplyEvent: (event) => events.push(event) };
       const forward = await decideRegisterWithStore(deps, register('c1'));
       if (forward.kind !== 'forward') throw new Error(`expected forward, got ${forward.kind}`);
-      const put = store.put.bind(store);
-      let conflicts = 1;
-      jest.spyOn(store, 'put').mockImplementation(async (record, expected, index) => {
-        if (conflicts-- > 0) throw new VersionConflictError(record.aor, expected, undefined);
-        return put(record, expected, index);
-      });
+      conflictOnFirstPut(store);
 
       // Act
       await decideRegisterReplyWithStore(deps, {
