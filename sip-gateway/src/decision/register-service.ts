@@ -65,7 +65,7 @@ export function decideRegisterWithStore(deps: RegisterServiceDeps, request: Regi
     // Checked once: the check depends on the request alone, and re-decisions after a conflict reuse it.
     const checked = checkRegister(config, request);
     if (!checked.ok) return Promise.resolve(decideRegister(config, request, undefined, request.receivedAtMs, ids, checked).decision);
-    return deps.store.getNow === undefined ? decideAndCommit(deps, request, checked.register.aor, checked) : decideInOneRun(deps, request, checked);
+    return deps.store.getNow === undefined ? decideAndCommit(deps, request, checked) : decideInOneRun(deps, request, checked);
   } catch (error) {
     // A bug thrown in the synchronous part rejects, as it did from an async function.
     return Promise.reject(error);
@@ -91,7 +91,7 @@ function decideInOneRun(deps: RegisterServiceDeps, request: RegisterRequest, che
   // Thrown errors (bugs) reach decideRegisterWithStore's catch and reject.
   const outcome = decideRegister(config, request, stored?.record, request.receivedAtMs, ids, checked);
   if (outcome.nextRecord === undefined) return Promise.resolve(outcome.decision);
-  if (outcome.newContactIds.length > 0) return decideAndCommit(deps, request, aor, checked, { stored });
+  if (outcome.newContactIds.length > 0) return decideAndCommit(deps, request, checked, { stored });
   const decision = outcome.decision;
   let committed: Promise<number>;
   try {
@@ -103,7 +103,7 @@ function decideInOneRun(deps: RegisterServiceDeps, request: RegisterRequest, che
   return committed.then(
     () => decision,
     // A conflict cannot happen in one run; if a store ever reports one, the general path decides afresh.
-    (error: unknown) => (error instanceof VersionConflictError ? decideAndCommit(deps, request, aor, checked) : storeFailed(deps, error)),
+    (error: unknown) => (error instanceof VersionConflictError ? decideAndCommit(deps, request, checked) : storeFailed(deps, error)),
   );
 }
 
@@ -117,12 +117,12 @@ function storeFailed(deps: RegisterServiceDeps, error: unknown): RegisterDecisio
 async function decideAndCommit(
   deps: RegisterServiceDeps,
   request: RegisterRequest,
-  aor: string,
   checked: CheckOk,
   /** What the caller read already, for the first attempt (one store read per REGISTER, not two). */
   firstRead?: { stored: StoredAor<AorRecord> | undefined },
 ): Promise<RegisterDecision> {
   const { config, store, ids } = deps;
+  const aor = checked.register.aor;
   try {
     for (let attempt = 0; attempt < MAX_DECIDE_ATTEMPTS; attempt += 1) {
       let stored: StoredAor<AorRecord> | undefined;
